@@ -1,0 +1,148 @@
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from '../errors/errors';
+
+/** Backends vpeft can run on, fastest first. */
+export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+
+/** What {@link initBackend} selected. */
+export interface BackendInfo {
+  /** The choice that won. */
+  choice: BackendChoice;
+  /** The tfjs backend name (`tensorflow`, `wasm` or `cpu`). */
+  tfBackend: string;
+  /** The npm package that provides it. */
+  package: string;
+  /** Whether wasm SIMD is in use (wasm only). */
+  simd?: boolean;
+  /** Threads the backend computes on (wasm in Node: 1). */
+  threads?: number;
+  /** Whether vpeft's replacement kernels are registered (wasm only). */
+  fastKernels?: boolean;
+}
+
+/** Options for {@link initBackend}. */
+export interface InitBackendOptions {
+  /** `auto` (default) picks the fastest installed; `VPEFT_BACKEND` in the environment overrides `auto`. */
+  backend?: BackendChoice | 'auto';
+  /** Register vpeft's fast wasm kernels (default true). */
+  fastKernels?: boolean;
+}
+
+const PACKAGES: Record<BackendChoice, { pkg: string; tfBackend: string }> = {
+  'tfjs-node-gpu': { pkg: '@tensorflow/tfjs-node-gpu', tfBackend: 'tensorflow' },
+  'tfjs-node': { pkg: '@tensorflow/tfjs-node', tfBackend: 'tensorflow' },
+  wasm: { pkg: '@tensorflow/tfjs-backend-wasm', tfBackend: 'wasm' },
+  cpu: { pkg: '@tensorflow/tfjs-backend-cpu', tfBackend: 'cpu' },
+};
+const ORDER: BackendChoice[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+
+const requireFromHere = createRequire(import.meta.url);
+
+/** Hooks run after a backend is set; the wasm kernel registry adds itself here. */
+const afterInit: Array<(info: BackendInfo) => void> = [];
+
+/** @internal Adds a hook run once a backend is selected. */
+export function onBackendReady(hook: (info: BackendInfo) => void): void {
+  afterInit.push(hook);
+}
+
+let current: BackendInfo | undefined;
+let pending: Promise<BackendInfo> | undefined;
+let pendingKey: string | undefined;
+
+function tryRequire(pkg: string): boolean {
+  try {
+    requireFromHere(pkg);
+    return true;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') return false;
+    throw new BackendError(`loading ${pkg} failed: ${(error as Error).message}`);
+  }
+}
+
+function isInstalled(pkg: string): boolean {
+  try {
+    requireFromHere.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function resolveChoice(option: BackendChoice | 'auto' | undefined): BackendChoice | 'auto' {
+  const fromEnv = process.env.VPEFT_BACKEND?.trim();
+  const requested = option && option !== 'auto' ? option : fromEnv || 'auto';
+  if (requested !== 'auto' && !(requested in PACKAGES)) {
+    throw new BackendError(
+      `unknown backend ${JSON.stringify(requested)}${fromEnv === requested ? ' (from VPEFT_BACKEND)' : ''}; expected one of auto, ${ORDER.join(', ')}`,
+    );
+  }
+  return requested as BackendChoice | 'auto';
+}
+
+/**
+ * Selects and initialises the tfjs backend: `tfjs-node-gpu` > `tfjs-node` > `wasm` > `cpu`, or the
+ * explicit choice (option, else the `VPEFT_BACKEND` environment variable). Asking for a backend whose
+ * package is absent throws a {@link BackendError} naming the package to install. Idempotent.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const requested = resolveChoice(options.backend);
+  const key = `${requested}:${options.fastKernels ?? true}`;
+  if (current && (requested === 'auto' || requested === current.choice) && pendingKey === key) return current;
+  if (pending && pendingKey === key) return pending;
+  pendingKey = key;
+  pending = select(requested, options.fastKernels ?? true);
+  try {
+    current = await pending;
+    return current;
+  } catch (error) {
+    pending = undefined;
+    pendingKey = undefined;
+    throw error;
+  }
+}
+
+async function select(requested: BackendChoice | 'auto', fastKernels: boolean): Promise<BackendInfo> {
+  const candidates = requested === 'auto' ? ORDER : [requested];
+  for (const choice of candidates) {
+    const { pkg, tfBackend } = PACKAGES[choice];
+    if (requested === 'auto' && !isInstalled(pkg)) continue;
+    if (!tryRequire(pkg)) {
+      if (requested !== 'auto') {
+        throw new BackendError(`backend "${choice}" needs the package ${pkg}; install it (npm i ${pkg}) or choose another backend`);
+      }
+      continue;
+    }
+    // Requiring the wasm package registers it at a high priority; make sure the chosen one is active.
+    if (!(await tf.setBackend(tfBackend))) {
+      if (requested !== 'auto') throw new BackendError(`backend "${choice}" (${pkg}) failed to initialise`);
+      continue;
+    }
+    await tf.ready();
+    const info: BackendInfo = { choice, tfBackend, package: pkg };
+    if (tfBackend === 'wasm') {
+      info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+      info.threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 2 : 1;
+      info.fastKernels = fastKernels && afterInit.length > 0;
+    }
+    if (fastKernels) for (const hook of afterInit) hook(info);
+    return info;
+  }
+  throw new BackendError(`no tfjs backend could be loaded; install ${PACKAGES.wasm.pkg}`);
+}
+
+/** The backend selected by {@link initBackend}, or undefined before it ran. */
+export function currentBackend(): BackendInfo | undefined {
+  return current;
+}
+
+/** One line describing the backend, for logs and `vpeft inspect`. */
+export function describeBackend(info: BackendInfo): string {
+  const extras: string[] = [];
+  if (info.simd !== undefined) extras.push(`simd ${info.simd ? 'on' : 'off'}`);
+  if (info.threads !== undefined) extras.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  if (info.fastKernels !== undefined) extras.push(`fast kernels ${info.fastKernels ? 'on' : 'off'}`);
+  return `${info.choice} (${info.package}${extras.length ? `; ${extras.join(', ')}` : ''})`;
+}
