@@ -1,0 +1,37 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ParameterStore } from '../params/parameter';
+import type { SiteInfo, SiteRunner } from '../sites/site';
+
+/** A JSON-serialisable description of a backbone; `arch` names its family (`vit`, `layers-model`, ...). */
+export interface BackboneConfig {
+  readonly arch: string;
+  readonly name?: string;
+  readonly [key: string]: unknown;
+}
+
+/** Options for a backbone forward pass. */
+export interface BackboneForwardOptions {
+  /** Training mode: drop-path/dropout active, and no per-block tidy (the tape needs intermediates). */
+  training?: boolean;
+  /** Runs method transforms at sites; defaults to none. */
+  sites?: SiteRunner;
+}
+
+/**
+ * The backbone contract (v1): parameters with timm-style names owned by `backbone`, a list of sites
+ * where methods may act, and a forward pass from NHWC float32 images to pre-logits features.
+ */
+export interface Backbone {
+  readonly specificationVersion: 'v1';
+  readonly config: BackboneConfig;
+  /** Input size the backbone was built for: [height, width, channels]. */
+  readonly inputShape: readonly [number, number, number];
+  /** Width of the features `forward` returns. */
+  readonly featureDim: number;
+  readonly parameters: ParameterStore;
+  sites(): SiteInfo[];
+  /** Images `[B, H, W, C]` → features `[B, featureDim]`. */
+  forward(images: tf.Tensor4D, options?: BackboneForwardOptions): tf.Tensor2D;
+  /** Frees every variable. */
+  dispose(): void;
+}

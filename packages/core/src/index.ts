@@ -1,0 +1,34 @@
+/**
+ * @vpeft/core — the spec every vpeft package builds on: backend selection, parameters and freezing,
+ * sites and transforms, the method contract (`defineMethod`) and registry, `compose`, `applyPeft` /
+ * `PeftModel`, the ViT backbone and safetensors I/O.
+ */
+export * from './errors/errors';
+export { initBackend, currentBackend, describeBackend, type BackendChoice, type BackendInfo, type InitBackendOptions } from './backend/backend';
+export { globToRegExp, matchesAny } from './params/glob';
+export { ParameterStore, sizeOf, type Parameter, type ParameterRole, type ParameterOwner, type OwnerCount } from './params/parameter';
+export { init, initialize, fanIn, fanOut, type Initializer } from './init/initializers';
+export { mulberry32, hashSeed } from './init/random';
+export * from './sites/site';
+export { matchSites, summarizeSiteNames } from './sites/match-sites';
+export type { Backbone, BackboneConfig, BackboneForwardOptions } from './backbone/backbone';
+export * from './method/method';
+export { defineMethod } from './method/define-method';
+export { registerMethod, unregisterMethod, getMethod, hasMethod, listMethods } from './method/registry';
+export { compose, flattenMethods } from './method/compose';
+export { applyPeft, type ApplyPeftOptions } from './model/apply-peft';
+export { PeftModel, type MergeReport, type PredictOptions } from './model/peft-model';
+export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './model/summary';
+export { loadPeftModel } from './model/load-peft-model';
+export { registerAdapterFormat, getAdapterFormat, listAdapterFormats, type AdapterFormat } from './model/adapter-format';
+export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig, type AdapterConfig } from './model/adapter-io';
+export { gelu, quickGelu } from './ops/gelu';
+export { layerNorm } from './ops/layer-norm';
+export { linear } from './ops/linear';
+export { dropout, dropPath } from './ops/regularization';
+export { ViT, createViT, type CreateViTOptions } from './vit/vit';
+export { vitConfigs, resolveViTConfig, type ViTConfig, type ViTConfigName } from './vit/config';
+export { loadViT, assignTimmWeights, exportTimmWeights, isHeadKey, type LoadViTOptions, type TimmWeights, type TensorData } from './vit/timm-weights';
+export { bicubicMatrix, resampleGrid } from './vit/resample';
+export { writeFileAtomic } from './io/atomic-write';
+export * from './io/safetensors';

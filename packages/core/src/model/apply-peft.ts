@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Backbone } from '../backbone/backbone';
+import { OptionError } from '../errors/errors';
+import { init, initialize, type Initializer } from '../init/initializers';
+import { hashSeed } from '../init/random';
+import { flattenMethods } from '../method/compose';
+import type { CreateContext, MethodInput, MethodInstance } from '../method/method';
+import { ParameterStore, type ParameterRole } from '../params/parameter';
+import { PeftModel } from './peft-model';
+import { SiteChains } from './site-chain';
+
+/** Options for {@link applyPeft}. */
+export interface ApplyPeftOptions {
+  /** Classes of the new linear head. */
+  numClasses: number;
+  /** Seed of every new variable's initialisation (default 0). */
+  seed?: number;
+  /** Head weight init: timm's trunc-normal(0.02) (default) or zeros. */
+  headInit?: 'trunc-normal' | 'zeros';
+  /** Class names, kept in the saved adapter. */
+  classNames?: readonly string[];
+}
+
+/**
+ * Applies PEFT methods to a backbone: freezes every backbone parameter, lets partial-based methods
+ * unfreeze the ones they select, builds each addition/reparameterisation method's modules at its
+ * target sites (transforms chain in the order given), and adds a linear head.
+ * With no methods this is a linear probe.
+ */
+export function applyPeft(backbone: Backbone, methods: MethodInput | readonly never[], options: ApplyPeftOptions): PeftModel {
+  if (!Number.isInteger(options.numClasses) || options.numClasses < 1) {
+    throw new OptionError('numClasses', options.numClasses, 'a positive integer', 'applyPeft');
+  }
+  if (options.classNames && options.classNames.length !== options.numClasses) {
+    throw new OptionError('classNames', `${options.classNames.length} names`, `${options.numClasses} names (numClasses)`, 'applyPeft');
+  }
+  const instances: MethodInstance<object>[] = (Array.isArray(methods) && methods.length === 0) ? [] : flattenMethods(methods as MethodInput);
+  const seed = options.seed ?? 0;
+  const store = new ParameterStore();
+  backbone.parameters.freeze();
+  for (const p of backbone.parameters.list()) {
+    p.selectedBy = undefined;
+    store.add(p);
+  }
+  const sites = backbone.sites();
+  const chains = new SiteChains(sites);
+  const created: string[] = [];
+  try {
+    for (const instance of instances) {
+      const { definition, options: methodOptions, name: owner } = instance;
+      if (definition.select) {
+        for (const p of backbone.parameters.list()) {
+          if (definition.select(p, methodOptions, { backboneConfig: backbone.config, sites })) {
+            p.trainable = true;
+            p.variable.trainable = true;
+            p.selectedBy ??= owner;
+          }
+        }
+      }
+      if (definition.create) {
+        const targets = definition.targets!(sites, methodOptions);
+        for (const site of targets) {
+          const ctx: CreateContext = {
+            owner,
+            site,
+            backbone: backbone.parameters,
+            backboneConfig: backbone.config,
+            parameter(localName: string, shape: number[], value: Initializer | tf.Tensor, role: ParameterRole = 'other') {
+              const name = `${owner}.${site.name}.${localName}`;
+              const tensor = value instanceof tf.Tensor ? value : initialize(value, shape, hashSeed(name, seed));
+              if (tensor.shape.join(',') !== shape.join(',')) {
+                throw new OptionError(localName, tensor.shape, `a tensor of shape [${shape.join(', ')}]`, owner);
+              }
+              created.push(name);
+              return store.create(name, tensor, role, owner, true).variable;
+            },
+          };
+          chains.attach(owner, site, definition.create(site, methodOptions, ctx));
+        }
+      }
+    }
+    const d = backbone.featureDim;
+    const headWeight = options.headInit === 'zeros' ? init.zeros() : init.truncatedNormal(0.02);
+    store.create('head.weight', initialize(headWeight, [d, options.numClasses], hashSeed('head.weight', seed)), 'weight', 'head', true);
+    store.create('head.bias', tf.zeros([options.numClasses]), 'bias', 'head', true);
+  } catch (error) {
+    for (const name of [...created, 'head.weight']) store.remove(name);
+    throw error;
+  }
+  return new PeftModel({ backbone, methods: instances, parameters: store, chains, numClasses: options.numClasses, classNames: options.classNames, seed });
+}

@@ -1,0 +1,7 @@
+/**
+ * `@vpeft/core/testing`: the conformance suite every method package runs, plus small fixtures
+ * (a tiny randomised ViT, seeded batches) and comparison helpers for tests.
+ */
+export { describeMethodConformance, type ConformanceOptions } from './conformance';
+export { createTestViT, randomBatch, snapshot, maxAbsDiff, bitEqual } from './fixtures';
+export { trainSteps } from './train-steps';

@@ -1,0 +1,223 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Backbone, BackboneForwardOptions } from '../backbone/backbone';
+import { ShapeMismatchError, VpeftError } from '../errors/errors';
+import { hashSeed } from '../init/random';
+import { init, initialize, type Initializer } from '../init/initializers';
+import { gelu } from '../ops/gelu';
+import { layerNorm } from '../ops/layer-norm';
+import { linear } from '../ops/linear';
+import { dropPath } from '../ops/regularization';
+import { ParameterStore, type ParameterRole } from '../params/parameter';
+import { identitySiteRunner, type SiteInfo, type SiteRunner, type TokenLayout, type TokenSequence } from '../sites/site';
+import { resolveViTConfig, type ViTConfig, type ViTConfigName } from './config';
+import { resampleGrid } from './resample';
+
+/** Options for {@link createViT}. */
+export interface CreateViTOptions {
+  /** Seed for the random initialisation (timm's: trunc-normal 0.02 weights, zero biases). */
+  seed?: number;
+}
+
+/**
+ * A Vision Transformer on tfjs-core ops with timm's parameter names and semantics: pre-norm blocks,
+ * fused qkv, exact GELU, LayerNorm (eps from the config), CLS token, learned position embedding
+ * (resampled bicubically when the input size differs), final norm. Linear weights are stored
+ * `[in, out]`; the patch projection is `[P·P·C, D]` in (kh, kw, c) order. Input is NHWC float32.
+ */
+export class ViT implements Backbone {
+  readonly specificationVersion = 'v1' as const;
+  readonly config: ViTConfig;
+  readonly parameters = new ParameterStore();
+  readonly inputShape: readonly [number, number, number];
+  readonly featureDim: number;
+  private readonly siteList: SiteInfo[];
+
+  constructor(config: ViTConfig, options: CreateViTOptions = {}) {
+    this.config = config;
+    this.inputShape = [config.imageSize, config.imageSize, config.inChannels];
+    this.featureDim = config.embedDim;
+    const seed = options.seed ?? 0;
+    const add = (name: string, shape: number[], initializer: Initializer, role: ParameterRole) =>
+      this.parameters.create(name, initialize(initializer, shape, hashSeed(name, seed)), role, 'backbone', false);
+    const { embedDim: d, patchSize: p, inChannels: c, mlpDim: m, depth } = config;
+    const weight = init.truncatedNormal(0.02);
+    const grid = config.imageSize / p;
+    add('patch_embed.proj.weight', [p * p * c, d], init.kaimingUniform(Math.sqrt(5)), 'weight');
+    add('patch_embed.proj.bias', [d], init.zeros(), 'bias');
+    add('cls_token', [1, 1, d], init.normal(0, 1e-6), 'token');
+    add('pos_embed', [1, grid * grid + 1, d], init.truncatedNormal(0.02), 'embedding');
+    for (let i = 0; i < depth; i++) {
+      const b = `blocks.${i}`;
+      add(`${b}.norm1.weight`, [d], init.ones(), 'norm-weight');
+      add(`${b}.norm1.bias`, [d], init.zeros(), 'norm-bias');
+      add(`${b}.attn.qkv.weight`, [d, 3 * d], weight, 'weight');
+      if (config.qkvBias) add(`${b}.attn.qkv.bias`, [3 * d], init.zeros(), 'bias');
+      add(`${b}.attn.proj.weight`, [d, d], weight, 'weight');
+      add(`${b}.attn.proj.bias`, [d], init.zeros(), 'bias');
+      add(`${b}.norm2.weight`, [d], init.ones(), 'norm-weight');
+      add(`${b}.norm2.bias`, [d], init.zeros(), 'norm-bias');
+      add(`${b}.mlp.fc1.weight`, [d, m], weight, 'weight');
+      add(`${b}.mlp.fc1.bias`, [m], init.zeros(), 'bias');
+      add(`${b}.mlp.fc2.weight`, [m, d], weight, 'weight');
+      add(`${b}.mlp.fc2.bias`, [d], init.zeros(), 'bias');
+    }
+    add('norm.weight', [d], init.ones(), 'norm-weight');
+    add('norm.bias', [d], init.zeros(), 'norm-bias');
+    this.siteList = buildSites(config);
+  }
+
+  sites(): SiteInfo[] {
+    return [...this.siteList];
+  }
+
+  forward(images: tf.Tensor4D, options: BackboneForwardOptions = {}): tf.Tensor2D {
+    const training = options.training ?? false;
+    const sites = options.sites ?? identitySiteRunner;
+    const { patchSize: p, inChannels: c, embedDim: d, depth } = this.config;
+    if (images.rank !== 4 || images.shape[3] !== c || images.shape[1] % p !== 0 || images.shape[2] % p !== 0) {
+      throw new ShapeMismatchError('images', [-1, this.config.imageSize, this.config.imageSize, c], images.shape, `${this.config.name} input (NHWC, sides multiples of ${p})`);
+    }
+    // Inference: one tidy per stage keeps only the running token sequence alive.
+    const stage = <T,>(fn: () => T): T => (training ? fn() : (tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T));
+    let seq = stage(() => this.embed(images, sites));
+    for (let i = 0; i < depth; i++) {
+      const before = seq;
+      seq = stage(() => this.block(i, sites.run<'tokens'>(`blocks.${i}.tokens`, before, (s) => s), sites, training));
+      if (!training) before.tokens.dispose();
+    }
+    const features = stage(() => {
+      const [b, n] = seq.tokens.shape;
+      const normed = sites.run<'norm'>('norm', seq.tokens, (x) => this.norm('norm', x), { layout: seq.layout }) as tf.Tensor3D;
+      const cls = tf.reshape(tf.slice(normed, [0, 0, 0], [b, 1, d]), [b, d]) as tf.Tensor2D;
+      void n;
+      return sites.run<'features'>('features', cls, (x) => x);
+    });
+    if (!training) seq.tokens.dispose();
+    return features;
+  }
+
+  private embed(images: tf.Tensor4D, sites: SiteRunner): TokenSequence {
+    const { patchSize: p, inChannels: c, embedDim: d } = this.config;
+    const [b, h, w] = images.shape;
+    const gh = h / p;
+    const gw = w / p;
+    // [B, gh, P, gw, P*C] -> [B, gh, gw, P, P*C]: patches in (kh, kw, c) order, rank <= 5.
+    const patches = tf.reshape(
+      tf.transpose(tf.reshape(images, [b * gh, p, gw, p * c]), [0, 2, 1, 3]),
+      [b * gh * gw, p * p * c],
+    ) as tf.Tensor2D;
+    const weight = this.parameters.variable('patch_embed.proj.weight') as tf.Tensor2D;
+    const bias = this.parameters.variable('patch_embed.proj.bias') as tf.Tensor1D;
+    const projected = sites.run<'linear'>('patch_embed.proj', patches, (x) => linear(x, weight, bias));
+    const tokens = tf.reshape(projected, [b, gh * gw, d]);
+    const cls = tf.tile(this.parameters.variable('cls_token'), [b, 1, 1]);
+    const withCls = tf.concat([cls, tokens], 1);
+    const pos = this.positionEmbedding(gh, gw);
+    return { tokens: tf.add(withCls, pos) as tf.Tensor3D, layout: { prefix: 1, suffix: 0, grid: [gh, gw] } };
+  }
+
+  /** The position embedding `[1, 1 + gh·gw, D]`, resampled (bicubic, antialiased as timm) for another grid. */
+  positionEmbedding(gh: number, gw: number): tf.Tensor3D {
+    const pos = this.parameters.variable('pos_embed') as tf.Tensor3D;
+    const n = pos.shape[1] - 1;
+    const g = Math.round(Math.sqrt(n));
+    if (g * g !== n) throw new VpeftError(`pos_embed has ${n} patch positions, not a square grid`);
+    if (g === gh && g === gw) return pos;
+    return tf.tidy(() => {
+      const d = pos.shape[2];
+      const clsPos = tf.slice(pos, [0, 0, 0], [1, 1, d]);
+      const grid = tf.reshape(tf.slice(pos, [0, 1, 0], [1, n, d]), [g, g, d]) as tf.Tensor3D;
+      const resampled = tf.reshape(resampleGrid(grid, gh, gw), [1, gh * gw, d]);
+      return tf.concat([clsPos, resampled], 1) as tf.Tensor3D;
+    });
+  }
+
+  private norm(name: string, x: tf.Tensor): tf.Tensor {
+    return layerNorm(
+      x,
+      this.parameters.variable(`${name}.weight`) as tf.Tensor1D,
+      this.parameters.variable(`${name}.bias`) as tf.Tensor1D,
+      this.config.layerNormEps,
+    );
+  }
+
+  private dense(name: string, sites: SiteRunner, x: tf.Tensor2D, layout: TokenLayout): tf.Tensor2D {
+    const weight = this.parameters.variable(`${name}.weight`) as tf.Tensor2D;
+    const bias = this.parameters.has(`${name}.bias`) ? (this.parameters.variable(`${name}.bias`) as tf.Tensor1D) : undefined;
+    return sites.run<'linear'>(name, x, (input) => linear(input, weight, bias), { layout });
+  }
+
+  private block(i: number, seq: TokenSequence, sites: SiteRunner, training: boolean): TokenSequence {
+    const { embedDim: d, numHeads: heads, depth, dropPathRate } = this.config;
+    const prefix = `blocks.${i}`;
+    const { layout } = seq;
+    const [b, n] = seq.tokens.shape;
+    const rate = depth > 1 ? (dropPathRate * i) / (depth - 1) : dropPathRate;
+    const normalize = (name: string) => (x: tf.Tensor3D) =>
+      sites.run<'norm'>(`${prefix}.${name}`, x, (t) => this.norm(`${prefix}.${name}`, t), { layout }) as tf.Tensor3D;
+
+    const attention = (x: tf.Tensor3D): tf.Tensor3D => {
+      const normed = normalize('norm1')(x);
+      const qkv = this.dense(`${prefix}.attn.qkv`, sites, tf.reshape(normed, [b * n, d]), layout);
+      const hd = d / heads;
+      const [q, k, v] = tf.split(tf.reshape(qkv, [b, n, 3 * d]), 3, 2).map((t) =>
+        tf.reshape(tf.transpose(tf.reshape(t, [b, n, heads, hd]), [0, 2, 1, 3]), [b * heads, n, hd]),
+      ) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+      const scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(hd)), k, false, true);
+      const context = tf.matMul(tf.softmax(scores), v);
+      const merged = tf.reshape(tf.transpose(tf.reshape(context, [b, heads, n, hd]), [0, 2, 1, 3]), [b * n, d]) as tf.Tensor2D;
+      return tf.reshape(this.dense(`${prefix}.attn.proj`, sites, merged, layout), [b, n, d]);
+    };
+    const mlp = (x: tf.Tensor3D): tf.Tensor3D => {
+      const normed = normalize('norm2')(x);
+      const hidden = gelu(this.dense(`${prefix}.mlp.fc1`, sites, tf.reshape(normed, [b * n, d]), layout)) as tf.Tensor2D;
+      return tf.reshape(this.dense(`${prefix}.mlp.fc2`, sites, hidden, layout), [b, n, d]);
+    };
+
+    const attnOut = sites.run<'branch'>(`${prefix}.attn`, seq.tokens, attention, { layout, normalize: normalize('norm1') });
+    const afterAttn = tf.add(seq.tokens, dropPath(attnOut, rate, training)) as tf.Tensor3D;
+    const mlpOut = sites.run<'branch'>(`${prefix}.mlp`, afterAttn, mlp, { layout, normalize: normalize('norm2') });
+    return { tokens: tf.add(afterAttn, dropPath(mlpOut, rate, training)) as tf.Tensor3D, layout };
+  }
+
+  dispose(): void {
+    this.parameters.dispose();
+  }
+}
+
+function buildSites(c: ViTConfig): SiteInfo[] {
+  const d = c.embedDim;
+  const grid = [c.imageSize / c.patchSize, c.imageSize / c.patchSize] as const;
+  const sites: SiteInfo[] = [
+    { name: 'patch_embed.proj', kind: 'linear', inFeatures: c.patchSize * c.patchSize * c.inChannels, outFeatures: d, weight: 'patch_embed.proj.weight', bias: 'patch_embed.proj.bias' },
+  ];
+  for (let i = 0; i < c.depth; i++) {
+    const b = `blocks.${i}`;
+    const linearSite = (name: string, inF: number, outF: number, extra: Partial<SiteInfo> = {}): SiteInfo => ({
+      name: `${b}.${name}`, kind: 'linear', block: i, inFeatures: inF, outFeatures: outF,
+      weight: `${b}.${name}.weight`, bias: name === 'attn.qkv' && !c.qkvBias ? undefined : `${b}.${name}.bias`, ...extra,
+    });
+    const normSite = (name: string): SiteInfo => ({ name: `${b}.${name}`, kind: 'norm', block: i, dim: d, weight: `${b}.${name}.weight`, bias: `${b}.${name}.bias` });
+    sites.push(
+      { name: `${b}.tokens`, kind: 'tokens', block: i, dim: d, grid },
+      { name: `${b}.attn`, kind: 'branch', block: i, dim: d, branch: 'attn' },
+      normSite('norm1'),
+      linearSite('attn.qkv', d, 3 * d, { slices: { q: [0, d], k: [d, 2 * d], v: [2 * d, 3 * d] } }),
+      linearSite('attn.proj', d, d),
+      { name: `${b}.mlp`, kind: 'branch', block: i, dim: d, branch: 'mlp' },
+      normSite('norm2'),
+      linearSite('mlp.fc1', d, c.mlpDim),
+      linearSite('mlp.fc2', c.mlpDim, d),
+    );
+  }
+  sites.push(
+    { name: 'norm', kind: 'norm', dim: d, weight: 'norm.weight', bias: 'norm.bias' },
+    { name: 'features', kind: 'features', dim: d },
+  );
+  return sites;
+}
+
+/** Creates a randomly initialised ViT from a config name or object. */
+export function createViT(config: ViTConfigName | (Partial<ViTConfig> & { base?: ViTConfigName }), options: CreateViTOptions = {}): ViT {
+  return new ViT(resolveViTConfig(config), options);
+}
