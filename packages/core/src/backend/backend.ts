@@ -104,7 +104,16 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
 }
 
+/**
+ * tfjs-core alone registers no gradients; the union package's Node bundle registers all of them
+ * (into tfjs's global gradient registry, shared by every copy of tfjs-core).
+ */
+function registerGradients(): void {
+  requireFromHere('@tensorflow/tfjs');
+}
+
 async function select(requested: BackendChoice | 'auto', fastKernels: boolean): Promise<BackendInfo> {
+  registerGradients();
   const candidates = requested === 'auto' ? ORDER : [requested];
   for (const choice of candidates) {
     const { pkg, tfBackend } = PACKAGES[choice];

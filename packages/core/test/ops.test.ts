@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/backend';
+import { gelu } from '../src/ops/gelu';
+import { layerNorm } from '../src/ops/layer-norm';
+import { bicubicMatrix } from '../src/vit/resample';
+import { maxAbsDiff } from '../src/testing/fixtures';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+// Independent references: the textbook formulas composed from tfjs ops, differentiated by tfjs autodiff.
+const geluComposed = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))));
+const layerNormComposed = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number) => {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
+};
+
+describe('gelu', () => {
+  it('matches 0.5·x·(1+erf(x/√2)) and its autodiff gradient', () => {
+    const x = tf.randomNormal([64, 33], 0, 2, 'float32', 3);
+    const dy = tf.randomNormal([64, 33], 0, 1, 'float32', 4);
+    expect(maxAbsDiff(gelu(x).dataSync(), geluComposed(x).dataSync())).toBeLessThan(1e-6);
+    const ours = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), dy)))(x);
+    const ref = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(geluComposed(t), dy)))(x);
+    expect(maxAbsDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-5);
+  });
+
+  it('gives known values: gelu(0)=0, gelu(1)=0.8413447, gelu(-1)=-0.1586553', () => {
+    const y = gelu(tf.tensor1d([0, 1, -1])).dataSync();
+    expect(y[0]).toBeCloseTo(0, 7);
+    expect(y[1]).toBeCloseTo(0.8413447, 6);
+    expect(y[2]).toBeCloseTo(-0.1586553, 6);
+  });
+});
+
+describe('layerNorm', () => {
+  it('matches the composed formula in value and in all three gradients', () => {
+    const x = tf.randomNormal([3, 5, 24], 1, 3, 'float32', 5);
+    const g = tf.randomNormal([24], 1, 0.2, 'float32', 6) as tf.Tensor1D;
+    const b = tf.randomNormal([24], 0, 0.2, 'float32', 7) as tf.Tensor1D;
+    const dy = tf.randomNormal([3, 5, 24], 0, 1, 'float32', 8);
+    const eps = 1e-6;
+    expect(maxAbsDiff(layerNorm(x, g, b, eps).dataSync(), layerNormComposed(x, g, b, eps).dataSync())).toBeLessThan(1e-5);
+    const ours = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, c as tf.Tensor1D, d as tf.Tensor1D, eps), dy)))([x, g, b]);
+    const ref = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(layerNormComposed(a, c, d, eps), dy)))([x, g, b]);
+    for (let i = 0; i < 3; i++) expect(maxAbsDiff(ours[i]!.dataSync(), ref[i]!.dataSync()), `gradient ${i}`).toBeLessThan(1e-4);
+  });
+});
+
+describe('bicubicMatrix', () => {
+  it('rows sum to one and the identity size is the identity', () => {
+    for (const antialias of [true, false]) {
+      const m = bicubicMatrix(4, 7, antialias);
+      for (let i = 0; i < 7; i++) {
+        let s = 0;
+        for (let j = 0; j < 4; j++) s += m[i * 4 + j]!;
+        expect(s).toBeCloseTo(1, 6);
+      }
+      const id = bicubicMatrix(5, 5, antialias);
+      for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) expect(id[i * 5 + j]).toBeCloseTo(i === j ? 1 : 0, 6);
+    }
+  });
+
+  it('reproduces the classic Keys kernel (a = -0.75) at a half-pixel offset', () => {
+    // Upsampling 2x: output 1 maps to source 0.25 → taps at -1..2 with t = 0.25.
+    const a = -0.75;
+    const w = (x: number) => {
+      const ax = Math.abs(x);
+      return ax <= 1 ? ((a + 2) * ax - (a + 3)) * ax * ax + 1 : ax < 2 ? ((a * ax - 5 * a) * ax + 8 * a) * ax - 4 * a : 0;
+    };
+    const m = bicubicMatrix(4, 8, false);
+    const t = 0.25;
+    const expected = [w(t + 1) + w(t), w(1 - t), w(2 - t), 0]; // tap -1 clamps onto index 0
+    for (let j = 0; j < 4; j++) expect(m[1 * 4 + j]).toBeCloseTo(expected[j]!, 6);
+  });
+});
