@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/backend';
+import { applyPeft } from '../src/model/apply-peft';
+import { createTestViT, maxAbsDiff, randomBatch } from '../src/testing/fixtures';
+import { trainSteps } from '../src/testing/train-steps';
+import { vitConfigs } from '../src/vit/config';
+import { createViT } from '../src/vit/vit';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+/** Backbone parameter count of a timm ViT from its shape (timm's figure minus its 1000-class head). */
+function timmBackboneParams(d: number, depth: number, mlp: number, patch: number, tokens: number): number {
+  const block = 3 * d * d + 3 * d + d * d + d + d * mlp + mlp + mlp * d + d + 4 * d;
+  return 3 * patch * patch * d + d + d + tokens * d + depth * block + 2 * d;
+}
+
+describe('ViT', () => {
+  it('has timm parameter counts (ViT-Ti 5,717,416 and ViT-S 22,050,664 with a 1000-class head)', () => {
+    // Published timm totals include the head: D·1000 + 1000.
+    for (const [name, total] of [['vit_tiny_patch16_224', 5_717_416], ['vit_small_patch16_224', 22_050_664]] as const) {
+      const vit = createViT(name);
+      const d = vit.config.embedDim;
+      const backbone = vit.parameters.count();
+      expect(backbone).toBe(total - (d * 1000 + 1000));
+      expect(backbone).toBe(timmBackboneParams(d, 12, 4 * d, 16, 197));
+      vit.dispose();
+    }
+  });
+
+  it('declares timm-named sites in forward order', () => {
+    const vit = createViT('vit_test_patch8_32');
+    const names = vit.sites().map((s) => s.name);
+    expect(names.slice(0, 6)).toEqual(['patch_embed.proj', 'blocks.0.tokens', 'blocks.0.attn', 'blocks.0.norm1', 'blocks.0.attn.qkv', 'blocks.0.attn.proj']);
+    expect(names.at(-1)).toBe('features');
+    const qkv = vit.sites().find((s) => s.name === 'blocks.1.attn.qkv')!;
+    expect(qkv).toMatchObject({ kind: 'linear', inFeatures: 32, outFeatures: 96, slices: { q: [0, 32], k: [32, 64], v: [64, 96] } });
+    vit.dispose();
+  });
+
+  it('accepts another input size by resampling the position embedding, and rejects bad inputs', () => {
+    const vit = createTestViT(3);
+    const x = tf.randomNormal([2, 48, 48, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const y = vit.forward(x);
+    expect(y.shape).toEqual([2, vitConfigs.vit_test_patch8_32.embedDim]);
+    expect(() => vit.forward(tf.zeros([1, 30, 32, 3]) as tf.Tensor4D)).toThrow(/multiples of 8/);
+    expect(() => vit.forward(tf.zeros([1, 32, 32, 1]) as tf.Tensor4D)).toThrow(/images/);
+    tf.dispose([x, y]);
+    vit.dispose();
+  });
+
+  it('processes each image independently (batching does not mix samples)', () => {
+    const vit = createTestViT(4);
+    const x = tf.randomNormal([3, 32, 32, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const all = vit.forward(x).arraySync();
+    const one = vit.forward(tf.slice(x, [1, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D).arraySync();
+    expect(maxAbsDiff(all[1]!, one[0]!)).toBeLessThan(1e-5);
+    vit.dispose();
+  });
+
+  it('applies drop-path only in training', () => {
+    const vit = createViT({ base: 'vit_test_patch8_32', dropPathRate: 0.5 }, { seed: 2 });
+    const x = tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const a = vit.forward(x).dataSync();
+    const b = vit.forward(x).dataSync();
+    expect(maxAbsDiff(a, b)).toBe(0);
+    const t = vit.forward(x, { training: true }).dataSync();
+    expect(maxAbsDiff(a, t)).toBeGreaterThan(1e-3);
+    vit.dispose();
+  });
+
+  it('linear probe: gradients reach only the head, and the tensor count is flat over 20 steps', () => {
+    const vit = createTestViT(5);
+    const model = applyPeft(vit, [], { numClasses: 4 });
+    expect(model.trainableParameters().map((p) => p.name)).toEqual(['head.weight', 'head.bias']);
+    const batch = randomBatch(vit, 4, 4);
+    const optimizer = tf.train.adam(1e-2);
+    const counts: number[] = [];
+    const losses = trainSteps(model, batch, 20, { optimizer, afterStep: () => counts.push(tf.memory().numTensors) });
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    optimizer.dispose();
+    model.dispose({ backbone: true });
+  });
+
+  it('inference keeps only the running sequence alive (no leak, bounded intermediates)', () => {
+    const vit = createTestViT(6);
+    const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const y = vit.forward(x);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    y.dispose();
+    vit.dispose();
+  });
+});
