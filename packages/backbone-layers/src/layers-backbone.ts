@@ -1,0 +1,219 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  identitySiteRunner,
+  ParameterStore,
+  VpeftError,
+  type Backbone,
+  type BackboneConfig,
+  type BackboneForwardOptions,
+  type ParameterRole,
+  type SiteInfo,
+} from '@vpeft/core';
+
+/** Options for {@link LayersModelBackbone}. */
+export interface LayersModelBackboneOptions {
+  /** Name reported in configs and adapters, e.g. `mobilenet_v2`. */
+  name: string;
+  /**
+   * The layer whose output is the pre-logits feature vector (flattened to `[B, D]`). Layers after it
+   * (the original classifier) are dropped. Default: the input of the last run of Dense layers.
+   */
+  featuresLayer?: string;
+}
+
+/** Config of a {@link LayersModelBackbone}; stored in adapters to check they match. */
+export interface LayersBackboneConfig extends BackboneConfig {
+  readonly arch: 'layers-model';
+  readonly name: string;
+  readonly featuresLayer: string;
+  readonly inputShape: readonly [number, number, number];
+  readonly layerCount: number;
+}
+
+interface Node {
+  layer: tfl.layers.Layer;
+  inputs: string[];
+  kind: 'conv' | 'linear' | 'norm' | 'other';
+}
+
+const CONV = new Set(['Conv2D', 'DepthwiseConv2D']);
+
+function roleOf(weightName: string): ParameterRole {
+  if (weightName === 'kernel' || weightName === 'depthwise_kernel') return 'weight';
+  if (weightName === 'bias') return 'bias';
+  if (weightName === 'gamma') return 'norm-weight';
+  if (weightName === 'beta') return 'norm-bias';
+  return 'other';
+}
+
+/**
+ * A backbone over any functional tfjs LayersModel (Keras-converted CNNs). Layers run through their
+ * own `apply`, so Keras semantics are kept; vpeft sites wrap Conv2D and DepthwiseConv2D (`conv`,
+ * kernels HWIO), Dense (`linear`) and BatchNormalization (`norm`) layers, plus `features`.
+ * BatchNormalization always runs in inference mode (moving statistics, never updated): a frozen
+ * backbone must not re-estimate its statistics on a fine-tuning batch. Parameter names are
+ * `<layer>.<weight>` (e.g. `block_1_expand.kernel`, `bn_Conv1.beta`); moving statistics are kept as
+ * role `other`, so no method selects them by role.
+ */
+export class LayersModelBackbone implements Backbone {
+  readonly specificationVersion = 'v1' as const;
+  readonly config: LayersBackboneConfig;
+  readonly parameters = new ParameterStore();
+  readonly inputShape: readonly [number, number, number];
+  readonly featureDim: number;
+  private readonly nodes: Node[];
+  private readonly inputName: string;
+  private readonly siteList: SiteInfo[];
+  private readonly consumers = new Map<string, number>();
+
+  constructor(readonly model: tfl.LayersModel, options: LayersModelBackboneOptions) {
+    if (model.inputs.length !== 1) throw new VpeftError(`${options.name}: expected a model with one input, got ${model.inputs.length}`);
+    const shape = model.inputs[0]!.shape;
+    if (shape.length !== 4 || shape.slice(1).some((d) => d == null)) {
+      throw new VpeftError(`${options.name}: expected an NHWC image input with fixed size, got [${shape.join(', ')}]`);
+    }
+    this.inputShape = [shape[1]!, shape[2]!, shape[3]!];
+    const byName = new Map(model.layers.map((l) => [l.name, l]));
+    const inboundOf = (layer: tfl.layers.Layer): string[] => {
+      const nodes = (layer as unknown as { inboundNodes: Array<{ inboundLayers: tfl.layers.Layer[] }> }).inboundNodes;
+      if (nodes.length > 1) throw new VpeftError(`${options.name}: layer "${layer.name}" is shared (called ${nodes.length} times); shared layers are not supported`);
+      return nodes.length ? nodes[0]!.inboundLayers.map((l) => l.name) : [];
+    };
+    const featuresLayer = options.featuresLayer ?? defaultFeaturesLayer(model, inboundOf);
+    if (!byName.has(featuresLayer)) {
+      throw new VpeftError(`${options.name}: featuresLayer "${featuresLayer}" is not a layer of the model; layers end with ${model.layers.slice(-6).map((l) => l.name).join(', ')}`);
+    }
+    // Keep only the layers the features depend on (the original classifier is dropped).
+    const needed = new Set<string>();
+    const stack = [featuresLayer];
+    while (stack.length) {
+      const name = stack.pop()!;
+      if (needed.has(name)) continue;
+      needed.add(name);
+      stack.push(...inboundOf(byName.get(name)!));
+    }
+    this.inputName = model.inputLayers[0]!.name;
+    this.nodes = model.layers
+      .filter((l) => needed.has(l.name) && l.name !== this.inputName)
+      .map((layer) => {
+        const cls = layer.getClassName();
+        const kind = CONV.has(cls) ? 'conv' : cls === 'Dense' ? 'linear' : cls === 'BatchNormalization' ? 'norm' : 'other';
+        return { layer, inputs: inboundOf(layer), kind } satisfies Node;
+      });
+    for (const node of this.nodes) for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
+    for (const node of this.nodes) {
+      for (const weight of node.layer.weights) {
+        const short = weight.originalName.split('/').pop()!.replace(/:\d+$/, '');
+        const variable = (weight as unknown as { read(): tf.Variable }).read();
+        this.parameters.add({ name: `${node.layer.name}.${short}`, variable, role: roleOf(short), owner: 'backbone', trainable: false });
+      }
+    }
+    const featureShape = byName.get(featuresLayer)!.outputShape as (number | null)[];
+    this.featureDim = featureShape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
+    this.config = { arch: 'layers-model', name: options.name, featuresLayer, inputShape: this.inputShape, layerCount: this.nodes.length };
+    this.siteList = [...this.nodes.flatMap((n) => siteOf(n, this.parameters)), { name: 'features', kind: 'features', dim: this.featureDim }];
+  }
+
+  sites(): SiteInfo[] {
+    return [...this.siteList];
+  }
+
+  forward(images: tf.Tensor4D, options: BackboneForwardOptions = {}): tf.Tensor2D {
+    const training = options.training ?? false;
+    const sites = options.sites ?? identitySiteRunner;
+    const [h, w, c] = this.inputShape;
+    if (images.rank !== 4 || images.shape[1] !== h || images.shape[2] !== w || images.shape[3] !== c) {
+      throw new VpeftError(`${this.config.name}: images must be [B, ${h}, ${w}, ${c}] (NHWC float32), got [${images.shape.join(', ')}]`);
+    }
+    const run = () => {
+      const values = new Map<string, tf.Tensor>([[this.inputName, images]]);
+      const remaining = new Map(this.consumers);
+      for (const node of this.nodes) {
+        const inputs = node.inputs.map((name) => values.get(name)!);
+        const x = inputs.length === 1 ? inputs[0]! : inputs;
+        values.set(node.layer.name, this.runLayer(node, x, sites, training));
+        if (!training) {
+          // Free activations as soon as their last consumer ran (inference keeps only the live frontier).
+          for (const name of node.inputs) {
+            const left = remaining.get(name)! - 1;
+            remaining.set(name, left);
+            if (left === 0 && name !== this.inputName) values.get(name)!.dispose();
+          }
+        }
+      }
+      const out = values.get(this.config.featuresLayer)!;
+      const flat = tf.reshape(out, [out.shape[0]!, this.featureDim]) as tf.Tensor2D;
+      return sites.run<'features'>('features', flat, (t) => t);
+    };
+    return training ? run() : tf.tidy(run);
+  }
+
+  private runLayer(node: Node, x: tf.Tensor | tf.Tensor[], sites: NonNullable<BackboneForwardOptions['sites']>, training: boolean): tf.Tensor {
+    const apply = (t: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown> = {}) => node.layer.apply(t, kwargs) as tf.Tensor;
+    switch (node.kind) {
+      case 'conv':
+        return sites.run<'conv'>(node.layer.name, x as tf.Tensor4D, (t) => apply(t) as tf.Tensor4D);
+      case 'linear': {
+        const input = x as tf.Tensor;
+        if (input.rank !== 2) throw new VpeftError(`${this.config.name}: Dense layer "${node.layer.name}" got rank ${input.rank}; only 2-D Dense inputs are supported`);
+        return sites.run<'linear'>(node.layer.name, input as tf.Tensor2D, (t) => apply(t) as tf.Tensor2D);
+      }
+      case 'norm':
+        return sites.run<'norm'>(node.layer.name, x as tf.Tensor, (t) => apply(t, { training: false }));
+      default:
+        return apply(x, { training });
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+function siteOf(node: Node, store: ParameterStore): SiteInfo[] {
+  const { layer } = node;
+  const name = layer.name;
+  const has = (w: string) => (store.has(`${name}.${w}`) ? `${name}.${w}` : undefined);
+  const cfg = layer.getConfig() as Record<string, unknown>;
+  if (node.kind === 'conv') {
+    const depthwise = layer.getClassName() === 'DepthwiseConv2D';
+    const kernel = store.variable(`${name}.${depthwise ? 'depthwise_kernel' : 'kernel'}`);
+    const [kh, kw, inC, outOrMult] = kernel.shape as [number, number, number, number];
+    const activation = String(cfg.activation ?? 'linear');
+    return [{
+      name,
+      kind: 'conv',
+      inFeatures: inC,
+      outFeatures: depthwise ? inC * outOrMult : outOrMult,
+      kernelSize: [kh, kw],
+      strides: cfg.strides as [number, number],
+      padding: cfg.padding as 'same' | 'valid',
+      groups: depthwise ? inC : 1,
+      weight: `${name}.${depthwise ? 'depthwise_kernel' : 'kernel'}`,
+      bias: has('bias'),
+      ...(activation !== 'linear' ? { activation } : {}),
+    } as SiteInfo];
+  }
+  if (node.kind === 'linear') {
+    const kernel = store.variable(`${name}.kernel`);
+    return [{ name, kind: 'linear', inFeatures: kernel.shape[0], outFeatures: kernel.shape[1], weight: `${name}.kernel`, bias: has('bias') }];
+  }
+  if (node.kind === 'norm') {
+    const beta = has('beta');
+    const gamma = has('gamma');
+    const dim = store.variable((beta ?? gamma ?? `${name}.moving_mean`)!).shape[0]!;
+    return [{ name, kind: 'norm', dim, weight: gamma, bias: beta }];
+  }
+  return [];
+}
+
+/** The input of the trailing run of Dense/Dropout layers (the original classifier). */
+function defaultFeaturesLayer(model: tfl.LayersModel, inboundOf: (l: tfl.layers.Layer) => string[]): string {
+  const layers = model.layers;
+  let i = layers.length - 1;
+  while (i > 0 && ['Dense', 'Dropout', 'Activation', 'Softmax'].includes(layers[i]!.getClassName())) i--;
+  if (i === layers.length - 1) return layers[i]!.name;
+  const firstHead = layers[i + 1]!;
+  return inboundOf(firstHead)[0] ?? layers[i]!.name;
+}
