@@ -1,0 +1,47 @@
+import { applyPeft, compose, describeBackend, initBackend, loadPeftModel, type BackendChoice, type MethodInstance } from '@vpeft/core';
+import { resolveBackbone } from '../backbones';
+import { discoverMethods } from '../discover-methods';
+import { parseMethodSpec } from '../method-spec';
+import type { Output } from '../output';
+
+/** Options of `vpeft inspect`. */
+export interface InspectOptions {
+  backbone: string;
+  weights?: string;
+  config?: string;
+  methods: string[];
+  adapter?: string;
+  classes: number;
+  backend?: string;
+}
+
+/** `vpeft inspect`: the backend, the backbone, the methods and the parameter table. */
+export async function inspectCommand(options: InspectOptions, out: Output): Promise<void> {
+  const backend = await initBackend({ backend: (options.backend ?? 'auto') as BackendChoice | 'auto' });
+  const installed = await discoverMethods();
+  const { backbone, description } = await resolveBackbone(options);
+  const model = options.adapter
+    ? await loadPeftModel(backbone, options.adapter)
+    : applyPeft(backbone, options.methods.length ? compose(...options.methods.map(parseMethodSpec)) : [], { numClasses: options.classes });
+  const summary = model.summary();
+  out.result(
+    {
+      backend: describeBackend(backend),
+      backbone: description,
+      installedMethods: installed,
+      methods: model.methods.map((m: MethodInstance<object>) => ({ name: m.name, method: m.definition.name, options: m.options })),
+      sites: backbone.sites().length,
+      summary,
+    },
+    () =>
+      [
+        `backend:   ${describeBackend(backend)}`,
+        `backbone:  ${description} (${backbone.sites().length} sites)`,
+        `methods:   ${model.methods.map((m) => `${m.name}(${JSON.stringify(m.options)})`).join(' + ') || '(none: linear probe)'}`,
+        `installed: ${installed.join(', ')}`,
+        '',
+        model.summaryTable(),
+      ].join('\n'),
+  );
+  model.dispose({ backbone: true });
+}

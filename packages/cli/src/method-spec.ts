@@ -1,0 +1,62 @@
+import { getMethod, hasMethod, listMethods, type MethodInstance } from '@vpeft/core';
+import { UsageError } from './errors';
+
+/**
+ * Parses `--method` values: `name[:key=value,key=value...]`, e.g. `lora:r=8,alpha=16,slices=q|v`.
+ * Values are typed by the option's default: numbers, booleans, lists (`|`-separated), strings.
+ * An `as=<instance name>` key names the instance (to use one method twice).
+ */
+export function parseMethodSpec(spec: string): MethodInstance<object> {
+  const colon = spec.indexOf(':');
+  const name = (colon < 0 ? spec : spec.slice(0, colon)).trim();
+  if (!hasMethod(name)) {
+    throw new UsageError(`unknown method "${name}" in --method ${spec}; installed methods: ${listMethods().join(', ') || '(none: install @vpeft/method-*)'}`);
+  }
+  const definition = getMethod(name);
+  const defaults = definition.defaults as Record<string, unknown>;
+  const options: Record<string, unknown> = {};
+  let instanceName: string | undefined;
+  const body = colon < 0 ? '' : spec.slice(colon + 1);
+  for (const pair of body.split(',').filter((p) => p.trim() !== '')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0) throw new UsageError(`--method ${spec}: "${pair}" is not key=value`);
+    const key = pair.slice(0, eq).trim();
+    const raw = pair.slice(eq + 1).trim();
+    if (key === 'as') {
+      instanceName = raw;
+      continue;
+    }
+    if (!(key in defaults)) {
+      throw new UsageError(`--method ${spec}: ${name} has no option "${key}"; options: ${Object.keys(defaults).join(', ')}`);
+    }
+    options[key] = coerce(raw, defaults[key], `${name}.${key}`);
+  }
+  try {
+    return definition.configure(options, { name: instanceName });
+  } catch (error) {
+    throw new UsageError(`--method ${spec}: ${(error as Error).message}`);
+  }
+}
+
+function coerce(raw: string, example: unknown, label: string): unknown {
+  if (Array.isArray(example)) return raw === '' ? [] : raw.split('|').map((v) => coerceScalar(v, example[0], label));
+  return coerceScalar(raw, example, label);
+}
+
+function coerceScalar(raw: string, example: unknown, label: string): unknown {
+  if (typeof example === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new UsageError(`${label} expects a number, got "${raw}"`);
+    return n;
+  }
+  if (typeof example === 'boolean') {
+    if (raw !== 'true' && raw !== 'false') throw new UsageError(`${label} expects true or false, got "${raw}"`);
+    return raw === 'true';
+  }
+  if (example === undefined || example === null) {
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    const n = Number(raw);
+    return raw !== '' && Number.isFinite(n) ? n : raw;
+  }
+  return raw;
+}

@@ -1,0 +1,112 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { VpeftError } from '@vpeft/core';
+import { NAMED_BACKBONES } from './backbones';
+import { inspectCommand } from './commands/inspect';
+import { mergeCommand } from './commands/merge';
+import { UsageError } from './errors';
+import { processOutput, type Output } from './output';
+
+const COMMON = {
+  backbone: { type: 'string', default: 'vit_tiny_patch16_224' },
+  weights: { type: 'string' },
+  config: { type: 'string' },
+  method: { type: 'string', multiple: true, default: [] as string[] },
+  classes: { type: 'string', default: '10' },
+  backend: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+const HELP = `vpeft — parameter-efficient fine-tuning of vision models on TensorFlow.js
+
+usage:
+  vpeft inspect [--backbone B] [--method name:key=value,...]... [--classes N] [--adapter DIR]
+  vpeft merge   --backbone B [--weights W] --adapter DIR --out merged.safetensors
+  vpeft train   (see vpeft train --help)
+  vpeft eval    (see vpeft eval --help)
+
+common options:
+  --backbone B   ${Object.keys(NAMED_BACKBONES).join(', ')}, or a .safetensors checkpoint
+  --weights W    timm .safetensors weights for a ViT config name
+  --method M     a method and its options, e.g. lora:r=8,slices=q|v  (repeat to compose, in order)
+  --backend X    auto (default), tfjs-node-gpu, tfjs-node, wasm, cpu (or VPEFT_BACKEND)
+  --json         machine-readable output
+`;
+
+/** Extra commands registered by other modules (train/eval), so this file stays a dispatcher. */
+export type Command = (args: string[], out: Output) => Promise<void>;
+const extraCommands = new Map<string, Command>();
+
+/** Registers a subcommand. */
+export function registerCommand(name: string, command: Command): void {
+  extraCommands.set(name, command);
+}
+
+function parse<T extends ParseArgsConfig['options']>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function positiveInt(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${option} expects a positive integer, got "${value}"`);
+  return n;
+}
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  const json = args.includes('--json');
+  const out = processOutput(json);
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(HELP);
+        return command === undefined ? 2 : 0;
+      case 'inspect': {
+        const { values } = parse(args, { ...COMMON, adapter: { type: 'string' } });
+        if (values.help) return printHelp();
+        await inspectCommand(
+          { backbone: values.backbone!, weights: values.weights, config: values.config, methods: values.method ?? [], adapter: values.adapter, classes: positiveInt(values.classes!, 'classes'), backend: values.backend },
+          out,
+        );
+        return 0;
+      }
+      case 'merge': {
+        const { values } = parse(args, { ...COMMON, adapter: { type: 'string' }, out: { type: 'string' } });
+        if (values.help) return printHelp();
+        if (!values.adapter) throw new UsageError('vpeft merge needs --adapter DIR');
+        if (!values.out) throw new UsageError('vpeft merge needs --out FILE.safetensors');
+        await mergeCommand({ backbone: values.backbone!, weights: values.weights, config: values.config, adapter: values.adapter, out: values.out, backend: values.backend }, out);
+        return 0;
+      }
+      default: {
+        const extra = extraCommands.get(command);
+        if (!extra) throw new UsageError(`unknown command "${command}"; commands: inspect, merge, ${[...extraCommands.keys()].join(', ')}`);
+        await extra(args, out);
+        return 0;
+      }
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`vpeft: ${error.message}\n(run vpeft --help for usage)\n`);
+      return 2;
+    }
+    if (error instanceof VpeftError) {
+      process.stderr.write(`vpeft: ${error.name}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function printHelp(): number {
+  process.stdout.write(HELP);
+  return 0;
+}
