@@ -27,9 +27,15 @@ export async function discoverMethods(): Promise<string[]> {
     try {
       await import(name);
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+      if (!isNotInstalled(error, name)) throw error;
     }
   }
   return listMethods();
+}
+
+/** True when importing `name` failed because the package (or its entry) is not installed. */
+function isNotInstalled(error: unknown, name: string): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return (message ?? '').includes(name);
+  return /Failed to resolve entry for package|Cannot find package/.test(message ?? '') && (message ?? '').includes(name);
 }
