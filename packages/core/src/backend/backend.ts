@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors/errors';
+import { registerFastWasmKernels } from './wasm/index';
 
 /** Backends vpeft can run on, fastest first. */
 export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -155,3 +156,5 @@ export function describeBackend(info: BackendInfo): string {
   if (info.fastKernels !== undefined) extras.push(`fast kernels ${info.fastKernels ? 'on' : 'off'}`);
   return `${info.choice} (${info.package}${extras.length ? `; ${extras.join(', ')}` : ''})`;
 }
+
+onBackendReady((info) => { if (info.tfBackend === 'wasm') registerFastWasmKernels(); });

@@ -1,0 +1,212 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assertFloat32, callKernel, f32, release, requireInputs, view, zeros, type WasmBackend } from './kernel-utils';
+
+/**
+ * One 2-D product `[1, M, K] x [1, K, N] -> [1, M, N]`, neither operand transposed, both of batch 1:
+ * the only case the stock wasm kernels hand to XNNPACK. XNNPACK caches the packed right operand by
+ * its tensor id, so `b` must be a tensor whose id has never been seen with another shape (see
+ * {@link guardWeights}).
+ */
+export type Product2D = (a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo;
+
+/**
+ * Below this many multiply-adds per batch slice the stock kernel's plain loop beats the set-up cost
+ * of an XNNPACK operator and the copies of the fast path (about 6 us per slice; measured crossover
+ * near 20x20x20 on a 2-core x86 machine). Used only where the stock kernel is correct (equal batch
+ * sizes) and would not itself go to XNNPACK.
+ */
+export const STOCK_MAX_MACS_PER_SLICE = 20 * 20 * 20;
+
+/** The shapes a batched product works on, after resolving transposes and batch broadcasting. */
+export interface MatMulPlan {
+  /** Rows of the (transposed) left operand. */
+  m: number;
+  /** The shared dimension. */
+  k: number;
+  /** Columns of the (transposed) right operand. */
+  n: number;
+  /** Batch sizes of the left and right operands (products of their leading dimensions). */
+  batchA: number;
+  batchB: number;
+  /** The broadcast batch shape and its size. */
+  outBatchShape: number[];
+  outBatch: number;
+  /** The output shape, `[...outBatchShape, m, n]`. */
+  outShape: number[];
+}
+
+/** Validates a BatchMatMul's operands and computes its {@link MatMulPlan}. */
+export function planMatMul(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): MatMulPlan {
+  if (aShape.length < 2 || bShape.length < 2) {
+    throw new Error(`vpeft wasm BatchMatMul: operands must have rank >= 2, got [${aShape}] and [${bShape}]`);
+  }
+  const ra = aShape.length;
+  const rb = bShape.length;
+  const k = transposeA ? aShape[ra - 2] : aShape[ra - 1];
+  const kB = transposeB ? bShape[rb - 1] : bShape[rb - 2];
+  const m = transposeA ? aShape[ra - 1] : aShape[ra - 2];
+  const n = transposeB ? bShape[rb - 2] : bShape[rb - 1];
+  if (k !== kB) {
+    throw new Error(
+      `vpeft wasm BatchMatMul: inner dimensions ${k} and ${kB} of shapes [${aShape}] and [${bShape}] ` +
+        `(transposeA=${transposeA}, transposeB=${transposeB}) must match`,
+    );
+  }
+  const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(aShape.slice(0, -2), bShape.slice(0, -2));
+  return {
+    m,
+    k,
+    n,
+    batchA: tf.util.sizeFromShape(aShape.slice(0, -2)),
+    batchB: tf.util.sizeFromShape(bShape.slice(0, -2)),
+    outBatchShape,
+    outBatch: tf.util.sizeFromShape(outBatchShape),
+    outShape: [...outBatchShape, m, n],
+  };
+}
+
+/** For each flat output batch index, the flat batch index into an operand with `batchShape` (broadcasting). */
+export function broadcastBatchIndex(outBatchShape: number[], batchShape: number[]): (o: number) => number {
+  const rank = outBatchShape.length;
+  const padded = [...new Array<number>(rank - batchShape.length).fill(1), ...batchShape];
+  const strides = new Array<number>(rank);
+  let stride = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    strides[d] = padded[d] === 1 ? 0 : stride;
+    stride *= padded[d];
+  }
+  return (o: number) => {
+    let index = 0;
+    for (let d = rank - 1; d >= 0; d--) {
+      const size = outBatchShape[d];
+      index += (o % size) * strides[d];
+      o = Math.floor(o / size);
+    }
+    return index;
+  };
+}
+
+/** The `K x N` each weights tensor id was first multiplied with (XNNPACK's operator cache is keyed by id only). */
+const weightSignatures = new WeakMap<object, string>();
+
+/** A fresh copy of `src`'s elements `[offset, offset + size(shape))` with `shape`. */
+export function copyRange(backend: WasmBackend, src: tf.TensorInfo, offset: number, shape: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(shape, src.dtype);
+  const size = tf.util.sizeFromShape(shape);
+  f32(backend, out).set(f32(backend, src).subarray(offset, offset + size));
+  return out;
+}
+
+/**
+ * Returns `b` itself when its id is safe to use as XNNPACK weights of shape `[1, K, N]`, else a fresh
+ * copy (set `owned`): a reshape shares the id, and XNNPACK would reuse an operator packed for
+ * another shape and silently compute garbage.
+ */
+export function guardWeights(backend: WasmBackend, b: tf.TensorInfo): { b: tf.TensorInfo; owned: boolean } {
+  const signature = `${b.shape[1]}x${b.shape[2]}`;
+  const seen = weightSignatures.get(b.dataId);
+  if (seen === undefined) {
+    weightSignatures.set(b.dataId, signature);
+    return { b, owned: false };
+  }
+  if (seen === signature) return { b, owned: false };
+  return { b: copyRange(backend, b, 0, b.shape), owned: true };
+}
+
+function transpose(backend: WasmBackend, x: tf.TensorInfo, shape: number[], perm: number[]): tf.TensorInfo {
+  return callKernel('Transpose', backend, { x: view(x, shape) }, { perm });
+}
+
+/**
+ * A batched matrix product computed as a few large XNNPACK products: transposes are materialised
+ * with the wasm Transpose kernel; a right operand shared by every batch (batch 1) has the left
+ * operand's batch folded into M; a left operand of batch 1 has the right operand's batch folded into
+ * N (unless `foldIntoN` is false: a product that adds a per-column bias must see N columns);
+ * otherwise one product per output batch slice, each slice a fresh tensor. Returns a new tensor info
+ * of the broadcast output shape; the inputs are untouched.
+ */
+export function fastBatchMatMul(
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  product: Product2D,
+  foldIntoN = true,
+): tf.TensorInfo {
+  const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
+  const { m, k, n, batchA, batchB, outBatch, outShape } = plan;
+  if (m * n * outBatch === 0) return backend.makeOutput(outShape, 'float32');
+  if (k === 0) return zeros(backend, outShape);
+
+  const temps: tf.TensorInfo[] = [];
+  const keep = (t: tf.TensorInfo) => (temps.push(t), t);
+  const run = (a2: tf.TensorInfo, b2: tf.TensorInfo): tf.TensorInfo => {
+    const guarded = guardWeights(backend, b2);
+    if (guarded.owned) temps.push(guarded.b);
+    return product(a2, guarded.b);
+  };
+  try {
+    if (batchB === 1) {
+      // Shared right operand: [batchA * M, K] x [K, N].
+      const a3 = transposeA ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;
+      const b2 = transposeB ? keep(transpose(backend, b, [n, k], [1, 0])) : b;
+      const out = run(view(a3, [1, batchA * m, k]), view(b2, [1, k, n]));
+      return { ...out, shape: outShape };
+    }
+    if (batchA === 1 && foldIntoN) {
+      // Shared left operand: [M, K] x [K, batchB * N], then [M, batchB, N] -> [batchB, M, N].
+      const a2 = transposeA ? keep(transpose(backend, a, [k, m], [1, 0])) : a;
+      const bk = transposeB
+        ? keep(transpose(backend, b, [batchB, n, k], [2, 0, 1]))
+        : keep(transpose(backend, b, [batchB, k, n], [1, 0, 2]));
+      const wide = keep(run(view(a2, [1, m, k]), view(bk, [1, k, batchB * n])));
+      const out = transpose(backend, wide, [m, batchB, n], [1, 0, 2]);
+      return { ...out, shape: outShape };
+    }
+    // Both operands batched: one product per output slice, each operand slice a fresh tensor.
+    const a3 = transposeA ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;
+    const b3 = transposeB ? keep(transpose(backend, b, [batchB, n, k], [0, 2, 1])) : b;
+    const indexA = broadcastBatchIndex(plan.outBatchShape, a.shape.slice(0, -2));
+    const indexB = broadcastBatchIndex(plan.outBatchShape, b.shape.slice(0, -2));
+    const out = backend.makeOutput(outShape, 'float32');
+    for (let o = 0; o < outBatch; o++) {
+      const aSlice = copyRange(backend, a3, indexA(o) * m * k, [1, m, k]);
+      const bSlice = copyRange(backend, b3, indexB(o) * k * n, [1, k, n]);
+      const slice = product(aSlice, bSlice);
+      f32(backend, out).set(f32(backend, slice), o * m * n);
+      release(backend, aSlice, bSlice, slice);
+    }
+    return out;
+  } finally {
+    release(backend, ...temps);
+  }
+}
+
+/**
+ * Whether the stock kernel is both correct and the faster choice: equal batch sizes, tiny slices, and
+ * not the case where the stock kernel would hand the caller's right operand to XNNPACK unguarded.
+ */
+export function preferStock(plan: MatMulPlan, transposeA: boolean, transposeB: boolean): boolean {
+  const stockUsesXnnpack = !transposeA && !transposeB && plan.batchA === 1 && plan.batchB === 1;
+  return !stockUsesXnnpack && plan.batchA === plan.batchB && plan.m * plan.k * plan.n <= STOCK_MAX_MACS_PER_SLICE;
+}
+
+/**
+ * The BatchMatMul kernel function for wasm: {@link fastBatchMatMul} with the stock kernel computing
+ * each 2-D product (where it uses XNNPACK), or the stock kernel alone for tiny products.
+ */
+export function makeBatchMatMulKernel(stock: tf.KernelFunc): tf.KernelFunc {
+  const product: (backend: WasmBackend) => Product2D = (backend) => (a2, b2) =>
+    stock({ inputs: { a: a2, b: b2 }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  return ({ inputs, backend, attrs }) => {
+    const { a, b } = requireInputs('BatchMatMul', inputs, 'a', 'b');
+    const { transposeA = false, transposeB = false } = (attrs ?? {}) as unknown as Partial<tf.BatchMatMulAttrs>;
+    assertFloat32('BatchMatMul', a, b);
+    const wasm = backend as WasmBackend;
+    if (preferStock(planMatMul(a.shape, b.shape, transposeA, transposeB), transposeA, transposeB)) {
+      return stock({ inputs, backend, attrs });
+    }
+    return fastBatchMatMul(wasm, a, b, transposeA, transposeB, product(wasm));
+  };
+}

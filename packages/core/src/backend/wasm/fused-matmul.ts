@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fastBatchMatMul, planMatMul, type Product2D } from './batch-matmul';
+import { assertFloat32, callKernel, release, type WasmBackend } from './kernel-utils';
+
+/** Activations XNNPACK applies inside the product (as an output clamp). */
+const CLAMP_ACTIVATIONS = new Set(['linear', 'relu', 'relu6']);
+
+/** Applies a fused activation after the product, with the wasm kernels; takes ownership of `x`. */
+function activate(
+  backend: WasmBackend,
+  x: tf.TensorInfo,
+  activation: string,
+  preluWeights: tf.TensorInfo | undefined,
+  leakyreluAlpha: number,
+): tf.TensorInfo {
+  let out: tf.TensorInfo;
+  switch (activation) {
+    case 'linear':
+      return x;
+    case 'relu':
+      out = callKernel('Relu', backend, { x });
+      break;
+    case 'relu6':
+      out = callKernel('Relu6', backend, { x });
+      break;
+    case 'elu':
+      out = callKernel('Elu', backend, { x });
+      break;
+    case 'sigmoid':
+      out = callKernel('Sigmoid', backend, { x });
+      break;
+    case 'leakyrelu':
+      out = callKernel('LeakyRelu', backend, { x }, { alpha: leakyreluAlpha });
+      break;
+    case 'prelu':
+      if (preluWeights === undefined) throw new Error('vpeft wasm _FusedMatMul: prelu activation needs preluActivationWeights');
+      out = callKernel('Prelu', backend, { x, alpha: preluWeights });
+      break;
+    default:
+      release(backend, x);
+      throw new Error(`vpeft wasm _FusedMatMul: unsupported activation ${JSON.stringify(activation)}`);
+  }
+  release(backend, x);
+  return out;
+}
+
+/**
+ * The `_FusedMatMul` kernel function for wasm (used by `tf.fused.matMul`). The stock kernel only
+ * uses XNNPACK for untransposed batch-1 operands and its fallback loop adds a rank-1 bias wrongly
+ * for all rows but the first. Here: a rank-1 bias of length N with a linear/relu/relu6 activation is
+ * fused into each 2-D XNNPACK product of {@link fastBatchMatMul}; anything else is the fast product
+ * followed by the wasm Add (broadcasting bias) and activation kernels.
+ */
+export function makeFusedMatMulKernel(stockFused: tf.KernelFunc): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { a, b, bias, preluActivationWeights } = inputs as unknown as tf._FusedMatMulInputs;
+    const {
+      transposeA = false,
+      transposeB = false,
+      activation = 'linear',
+      leakyreluAlpha = 0.2,
+    } = (attrs ?? {}) as unknown as Partial<tf._FusedMatMulAttrs>;
+    assertFloat32('_FusedMatMul', a, b, bias ?? undefined, preluActivationWeights ?? undefined);
+    const wasm = backend as WasmBackend;
+    const { n } = planMatMul(a.shape, b.shape, transposeA, transposeB);
+
+    const biasFusable = bias == null || (bias.shape.length === 1 && bias.shape[0] === n);
+    if (biasFusable && CLAMP_ACTIVATIONS.has(activation)) {
+      const product: Product2D = (a2, b2) =>
+        stockFused({
+          inputs: bias == null ? { a: a2, b: b2 } : { a: a2, b: b2, bias },
+          backend,
+          attrs: { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 },
+        }) as tf.TensorInfo;
+      return fastBatchMatMul(wasm, a, b, transposeA, transposeB, product, bias == null);
+    }
+
+    let y = callKernel('BatchMatMul', wasm, { a, b }, { transposeA, transposeB });
+    if (bias != null) {
+      const withBias = callKernel('Add', wasm, { a: y, b: bias });
+      release(wasm, y);
+      y = withBias;
+    }
+    return activate(wasm, y, activation, preluActivationWeights ?? undefined, leakyreluAlpha);
+  };
+}

@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { makeBatchMatMulKernel } from './batch-matmul';
+import { conv2DBackpropFilter } from './conv2d-backprop-filter';
+import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop';
+import { makeFusedMatMulKernel } from './fused-matmul';
+import { WASM } from './kernel-utils';
+import { unsortedSegmentSum } from './unsorted-segment-sum';
+
+/** Kernels the stock wasm backend lacks, added by {@link registerFastWasmKernels}. */
+const ADDED: Record<string, tf.KernelFunc> = {
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
+  UnsortedSegmentSum: unsortedSegmentSum,
+};
+
+/** Stock kernels replaced by {@link registerFastWasmKernels}, and how to build the replacement from them. */
+const REPLACED: Record<string, (stock: tf.KernelFunc) => tf.KernelFunc> = {
+  BatchMatMul: makeBatchMatMulKernel,
+  _FusedMatMul: makeFusedMatMulKernel,
+};
+
+/** The stock configs we replaced, kept to call (fast 2-D products) and to restore. */
+const stockConfigs = new Map<string, tf.KernelConfig>();
+const added = new Set<string>();
+
+/** Whether vpeft's wasm kernels are currently registered. */
+export function fastWasmKernelsRegistered(): boolean {
+  return stockConfigs.size > 0 || added.size > 0;
+}
+
+/**
+ * Registers vpeft's wasm kernels: a fast `BatchMatMul` and `_FusedMatMul` (every transpose, batch and
+ * broadcast case through XNNPACK, instead of the stock ~3 GFLOP/s loop), and the kernels the stock
+ * backend lacks — `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`,
+ * `DepthwiseConv2dNativeBackpropFilter`, `UnsortedSegmentSum` (the gradients of conv2d, depthwiseConv2d
+ * and gather). Idempotent; a missing kernel that tfjs later ships itself is left alone. Called by
+ * `initBackend()` when it selects wasm.
+ */
+export function registerFastWasmKernels(): void {
+  for (const [name, build] of Object.entries(REPLACED)) {
+    if (stockConfigs.has(name)) continue;
+    const stock = tf.getKernel(name, WASM);
+    if (stock === undefined) throw new Error(`vpeft wasm kernels: the wasm backend has no stock ${name} kernel to replace`);
+    tf.unregisterKernel(name, WASM);
+    // The stock setupFunc binds the wasm function the stock kernelFunc calls; keep it for re-initialisation.
+    tf.registerKernel({ kernelName: name, backendName: WASM, setupFunc: stock.setupFunc, kernelFunc: build(stock.kernelFunc) });
+    stockConfigs.set(name, stock);
+  }
+  for (const [name, kernelFunc] of Object.entries(ADDED)) {
+    if (added.has(name) || tf.getKernel(name, WASM) !== undefined) continue;
+    tf.registerKernel({ kernelName: name, backendName: WASM, kernelFunc });
+    added.add(name);
+  }
+}
+
+/** Restores the stock wasm kernels (used by benchmarks and tests to compare). */
+export function unregisterFastWasmKernels(): void {
+  for (const [name, stock] of stockConfigs) {
+    tf.unregisterKernel(name, WASM);
+    tf.registerKernel(stock);
+  }
+  stockConfigs.clear();
+  for (const name of added) tf.unregisterKernel(name, WASM);
+  added.clear();
+}
