@@ -1,0 +1,82 @@
+/**
+ * The train step every speed benchmark times: softmax cross-entropy, Adam on the model's trainable
+ * variables, optionally accumulated over micro-batches (the wasm32 heap caps at 4 GiB, and a ViT-Ti
+ * b32 tape does not fit). With micro-batches the gradient is the mean over the whole batch, exactly
+ * as one pass would compute it (the ViT has no batch statistics).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { PeftModel } from '@vpeft/core';
+
+/** A train step: one optimizer update from one batch; returns the loss. */
+export type TrainStep = (images: tf.Tensor4D, oneHotLabels: tf.Tensor2D) => number;
+
+/** Loss of a chunk, scaled by its share of the batch (so summed chunk gradients are the batch mean). */
+function chunkLoss(model: PeftModel, images: tf.Tensor4D, labels: tf.Tensor2D, share: number): tf.Scalar {
+  const loss = tf.losses.softmaxCrossEntropy(labels, model.forward(images, { training: true })) as tf.Scalar;
+  return share === 1 ? loss : tf.mul(loss, share);
+}
+
+/** Gradients of the mean loss over `images` w.r.t. `variables`, computed in micro-batches of `microBatch`. */
+export function batchGradients(
+  model: PeftModel,
+  variables: tf.Variable[],
+  images: tf.Tensor4D,
+  labels: tf.Tensor2D,
+  microBatch: number,
+): { loss: number; grads: tf.NamedTensorMap } {
+  const n = images.shape[0];
+  let lossSum = 0;
+  let sums: tf.NamedTensorMap | undefined;
+  for (let start = 0; start < n; start += microBatch) {
+    const count = Math.min(microBatch, n - start);
+    const { value, grads } = tf.tidy(() => {
+      const x = count === n ? images : tf.slice(images, [start, 0, 0, 0], [count, -1, -1, -1]);
+      const y = count === n ? labels : tf.slice(labels, [start, 0], [count, -1]);
+      return tf.variableGrads(() => chunkLoss(model, x, y, count / n), variables);
+    });
+    lossSum += value.dataSync()[0]!;
+    value.dispose();
+    if (sums === undefined) {
+      sums = grads;
+    } else {
+      for (const name of Object.keys(grads)) {
+        const next = tf.add(sums[name]!, grads[name]!);
+        sums[name]!.dispose();
+        grads[name]!.dispose();
+        sums[name] = next;
+      }
+    }
+  }
+  return { loss: lossSum, grads: sums ?? {} };
+}
+
+/** A {@link TrainStep} with Adam over the model's trainable variables. */
+export function createTrainStep(model: PeftModel, optimizer: tf.Optimizer, options: { microBatch?: number } = {}): TrainStep {
+  const variables = model.trainableVariables();
+  return (images, labels) => {
+    const microBatch = options.microBatch ?? images.shape[0];
+    if (microBatch >= images.shape[0]) {
+      const loss = optimizer.minimize(() => chunkLoss(model, images, labels, 1), true, variables)!;
+      const value = loss.dataSync()[0]!;
+      loss.dispose();
+      return value;
+    }
+    const { loss, grads } = batchGradients(model, variables, images, labels, microBatch);
+    optimizer.applyGradients(grads);
+    tf.dispose(grads);
+    return loss;
+  };
+}
+
+/** The median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Bytes of the wasm backend's heap (it grows and never shrinks: its size is the process's wasm peak). */
+export function wasmHeapBytes(): number | undefined {
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return backend.wasm?.HEAPU8?.length;
+}

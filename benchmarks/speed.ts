@@ -1,0 +1,147 @@
+/**
+ * ViT-Ti/16 (224) train-step and inference throughput: vpeft (wasm) against tuned PyTorch on CPU.
+ *
+ *   pnpm bench:speed                                   # batch 8 and 32, every setting, both sides
+ *   pnpm bench:speed --batch 32 --modes lora,bitfit    # select
+ *   pnpm bench:speed --no-torch | --torch-only | --no-fast-kernels | --json
+ *
+ * Each setting runs the same step on both sides (benchmarks/speed_torch.py is the PyTorch twin):
+ * softmax cross-entropy + Adam on the trainable parameters; full FT, LoRA r=8 (alpha 8) on the q and v
+ * slices of the fused qkv, BitFit, VPT-deep 10, linear probe; inference = no-grad forward.
+ * Median of --steps timed steps after one warm-up. vpeft trains batches above --micro-batch (default 8)
+ * by accumulating micro-batch gradients (the wasm32 heap caps at 4 GiB); same gradient, one update.
+ * Peak memory: tf.profile's peakBytes on one extra step, and the wasm heap size (it never shrinks, so
+ * it is the process's high-water mark so far). PyTorch runs afterwards in its own process with
+ * OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=2 and torch.set_num_threads(--torch-threads, default 2).
+ * Benchmarks are scripts with reports, never timed tests. Run on an idle machine: the load average at
+ * start is printed, and anything else running on the 2 cores hurts the 2-thread PyTorch side most.
+ */
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { createViT, describeBackend, initBackend } from '@vpeft/core';
+import { buildSetting, SETTINGS, type SettingName } from './lib/settings';
+import { createTrainStep, median, wasmHeapBytes } from './lib/train-step';
+
+const { values } = parseArgs({
+  options: {
+    batch: { type: 'string', default: '8,32' },
+    modes: { type: 'string', default: SETTINGS.join(',') },
+    steps: { type: 'string', default: '3' },
+    'micro-batch': { type: 'string', default: '8' },
+    'torch-threads': { type: 'string', default: '2' },
+    'no-torch': { type: 'boolean', default: false },
+    'torch-only': { type: 'boolean', default: false },
+    'no-fast-kernels': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const batches = values.batch!.split(',').map(Number);
+const modes = values.modes!.split(',') as SettingName[];
+for (const m of modes) if (!SETTINGS.includes(m)) throw new Error(`--modes: unknown setting "${m}"; expected some of ${SETTINGS.join(', ')}`);
+const steps = Number(values.steps);
+const microBatch = Number(values['micro-batch']);
+const NUM_CLASSES = 10;
+const MB = 2 ** 20;
+
+interface VpeftRow { mode: SettingName; batch: number; imgPerS?: number; peakTfMB?: number; wasmHeapMB?: number; trainable?: number; note?: string }
+interface TorchRow { mode: string; batch: number; img_per_s: number; max_rss_mb: number; trainable: number }
+const load = loadavg()[0]!;
+const log = (line: string) => { if (!values.json) console.log(line); };
+log(`load average at start: ${load.toFixed(2)}${load > 0.3 ? '  (the machine is busy: numbers will be low, PyTorch\'s 2 threads most)' : ''}`);
+
+async function runVpeft(): Promise<{ backend: string; rows: VpeftRow[] }> {
+  const backend = await initBackend({ fastKernels: !values['no-fast-kernels'] });
+  const vit = createViT('vit_tiny_patch16_224', { seed: 0 });
+  const rows: VpeftRow[] = [];
+  for (const batch of batches) {
+    const images = tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % NUM_CLASSES), 'int32'), NUM_CLASSES) as tf.Tensor2D;
+    for (const mode of modes) {
+      const built = await buildSetting(vit, mode, NUM_CLASSES);
+      if ('skip' in built) {
+        rows.push({ mode, batch, note: built.skip });
+        log(`vpeft   ${mode.padEnd(9)} b${batch}: skipped: ${built.skip}`);
+        continue;
+      }
+      const { model } = built;
+      const optimizer = tf.train.adam(1e-4);
+      const train = createTrainStep(model, optimizer, { microBatch });
+      const step = mode === 'inference'
+        ? () => { const y = model.predict(images, { batchSize: microBatch }); y.dataSync(); y.dispose(); }
+        : () => { train(images, labels); };
+      try {
+        step();
+        const times: number[] = [];
+        for (let i = 0; i < steps; i++) {
+          const t0 = performance.now();
+          step();
+          times.push((performance.now() - t0) / 1000);
+        }
+        const profile = await tf.profile(step);
+        const s = median(times);
+        const row: VpeftRow = {
+          mode, batch, imgPerS: batch / s, peakTfMB: profile.peakBytes / MB, wasmHeapMB: (wasmHeapBytes() ?? 0) / MB,
+          trainable: mode === 'inference' ? 0 : model.trainableParameters().reduce((n, p) => n + p.variable.size, 0),
+        };
+        rows.push(row);
+        log(`vpeft   ${mode.padEnd(9)} b${batch}: ${row.imgPerS!.toFixed(2)} img/s (${s.toFixed(2)} s/step), peak ${row.peakTfMB!.toFixed(0)} MB tensors, wasm heap ${row.wasmHeapMB!.toFixed(0)} MB`);
+      } catch (error) {
+        rows.push({ mode, batch, note: `failed: ${(error as Error).message.split('\n')[0]}` });
+        log(`vpeft   ${mode.padEnd(9)} b${batch}: failed: ${(error as Error).message.split('\n')[0]}`);
+      } finally {
+        optimizer.dispose();
+        model.dispose();
+        vit.parameters.freeze();
+      }
+    }
+    images.dispose();
+    labels.dispose();
+  }
+  vit.dispose();
+  return { backend: describeBackend(backend), rows };
+}
+
+function runTorch(): { setup?: Record<string, unknown>; rows: TorchRow[]; note?: string } {
+  const script = fileURLToPath(new URL('./speed_torch.py', import.meta.url));
+  const threads = values['torch-threads']!;
+  const result = spawnSync('/usr/bin/python3', [script, '--batch', ...batches.map(String), '--modes', modes.join(','), '--steps', String(steps), '--threads', threads], {
+    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: threads },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (result.error) return { rows: [], note: `could not run /usr/bin/python3: ${result.error.message}` };
+  if (result.stdout.includes('PyTorch not found')) return { rows: [], note: 'PyTorch not found' };
+  const lines = result.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const rows = lines.filter((l) => l.kind === 'row') as unknown as TorchRow[];
+  for (const r of rows) log(`pytorch ${r.mode.padEnd(9)} b${r.batch}: ${r.img_per_s.toFixed(2)} img/s`);
+  return { setup: lines.find((l) => l.kind === 'setup'), rows, note: result.status === 0 ? undefined : `exit ${result.status}` };
+}
+
+const vpeft = values['torch-only'] ? { backend: 'not run', rows: [] as VpeftRow[] } : await runVpeft();
+const torch = values['no-torch'] ? { rows: [] as TorchRow[], note: 'not run (--no-torch)' } : runTorch();
+
+const fmt = (v: number | undefined, digits = 2) => (v === undefined ? '—' : v.toFixed(digits));
+const table = batches.flatMap((batch) => modes.map((mode) => {
+  const v = vpeft.rows.find((r) => r.mode === mode && r.batch === batch);
+  const t = torch.rows.find((r) => r.mode === mode && r.batch === batch);
+  const ratio = v?.imgPerS !== undefined && t ? v.imgPerS / t.img_per_s : undefined;
+  return { mode, batch, vpeft: v?.imgPerS, torch: t?.img_per_s, ratio, peakTfMB: v?.peakTfMB, wasmHeapMB: v?.wasmHeapMB, torchRssMB: t?.max_rss_mb, note: v?.note };
+}));
+
+if (values.json) {
+  console.log(JSON.stringify({ loadAverage: load, backend: vpeft.backend, microBatch, steps, torch: { setup: torch.setup, note: torch.note }, table }, null, 2));
+} else {
+  console.log('');
+  console.log(`vpeft: ${vpeft.backend}; micro-batch ${microBatch}; median of ${steps} steps after 1 warm-up`);
+  console.log(`pytorch: ${torch.note ?? `${torch.setup?.torch}, ${torch.setup?.threads} threads, BLAS ${torch.setup?.blas}`}`);
+  console.log('');
+  console.log('| setting | batch | vpeft img/s | PyTorch img/s | vpeft/PyTorch | vpeft peak tensors MB | wasm heap MB | PyTorch max RSS MB |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of table) {
+    console.log(`| ${r.mode} | ${r.batch} | ${r.note ? `skipped (${r.note})` : fmt(r.vpeft)} | ${fmt(r.torch)} | ${r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`} | ${fmt(r.peakTfMB, 0)} | ${fmt(r.wasmHeapMB, 0)} | ${fmt(r.torchRssMB, 0)} |`);
+  }
+}
