@@ -32,3 +32,4 @@ export { loadViT, assignTimmWeights, exportTimmWeights, isHeadKey, type LoadViTO
 export { bicubicMatrix, resampleGrid } from './vit/resample';
 export { writeFileAtomic } from './io/atomic-write';
 export * from './io/safetensors';
+export { batchGradients, createDataParallelTrainer, splitBatch, type BatchGradients, type BatchGradientsOptions, type DataParallelOptions, type DataParallelTrainer } from './parallel/index';
