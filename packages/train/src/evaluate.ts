@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { PeftModel } from '@vpeft/core';
+import type { EvalData, TrainBatch } from './data';
+import { smoothedCrossEntropySum } from './loss';
+
+/** Metrics of {@link evaluate}. */
+export interface EvaluationResult {
+  /** Top-1 accuracy over all images, in [0, 1] (NaN when there are none). */
+  top1: number;
+  /** Accuracy per class id (NaN for classes with no images). */
+  perClass: number[];
+  /** Images per class id. */
+  classCounts: number[];
+  /** Mean cross-entropy (no label smoothing). */
+  loss: number;
+  /** Images evaluated. */
+  count: number;
+}
+
+/** Options for {@link evaluate}. */
+export interface EvaluateOptions {
+  /** Splits each batch into chunks of this many images for the forward pass (bounded memory). */
+  batchSize?: number;
+}
+
+/**
+ * Scores a model on held-out data in inference mode (no dropout/drop-path): top-1 accuracy,
+ * per-class accuracy and mean cross-entropy. One batch is alive at a time and each is disposed
+ * after scoring (the caller hands ownership over), so memory does not grow with the data.
+ */
+export async function evaluate(model: PeftModel, data: EvalData, options: EvaluateOptions = {}): Promise<EvaluationResult> {
+  const source = typeof data === 'function' ? data() : data;
+  const correct = new Array<number>(model.numClasses).fill(0);
+  const counts = new Array<number>(model.numClasses).fill(0);
+  let lossSum = 0;
+  let count = 0;
+  for await (const batch of source as AsyncIterable<TrainBatch>) {
+    try {
+      const [lossTensor, predictedTensor] = tf.tidy(() => {
+        const logits = model.predict(batch.x, { batchSize: options.batchSize });
+        return [smoothedCrossEntropySum(logits, batch.y, 0), tf.argMax(logits, 1)];
+      });
+      const [lossValue, predicted, labels] = await Promise.all([lossTensor.data(), predictedTensor.data(), batch.y.data()]);
+      tf.dispose([lossTensor, predictedTensor]);
+      lossSum += lossValue[0]!;
+      for (let i = 0; i < labels.length; i++) {
+        const label = labels[i]!;
+        counts[label] = (counts[label] ?? 0) + 1;
+        if (predicted[i] === label) correct[label] = (correct[label] ?? 0) + 1;
+      }
+      count += labels.length;
+    } finally {
+      tf.dispose([batch.x, batch.y]);
+    }
+  }
+  const hits = correct.reduce((a, b) => a + b, 0);
+  return {
+    top1: count ? hits / count : NaN,
+    perClass: counts.map((n, k) => (n ? correct[k]! / n : NaN)),
+    classCounts: counts,
+    loss: count ? lossSum / count : NaN,
+    count,
+  };
+}

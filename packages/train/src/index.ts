@@ -1,0 +1,36 @@
+/**
+ * @vpeft/train — the trainer for vpeft models: `fit` (AdamW with decoupled weight decay, cosine
+ * schedule with linear warm-up, label smoothing, gradient clipping, micro-batching, evaluation,
+ * best-on-validation selection, atomic checkpoints and exact resume) and `evaluate`.
+ */
+export { fit, type FitResult } from './fit';
+export { resolveFitOptions, type FitOptions, type FitOptimizerOptions, type ResolvedFitOptions } from './options';
+export type { TrainBatch, TrainData, EpochContext, EvalData } from './data';
+export { evaluate, type EvaluateOptions, type EvaluationResult } from './evaluate';
+export { AdamW, validateAdamWOptions, type AdamWOptions, type AdamWParameter, type AdamWState, type NamedTensor } from './adamw';
+export { decaysWeight, DEFAULT_NO_WEIGHT_DECAY } from './weight-decay';
+export { learningRateAt, resolveSchedule, BENCHMARK_SCHEDULE, type ScheduleOptions, type ResolvedSchedule } from './schedule';
+export { smoothedCrossEntropySum } from './loss';
+export { batchGradients, clipByGlobalNorm, type BatchGradients } from './gradients';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  saveBestAdapter,
+  readTrainerState,
+  lastCheckpointDirectory,
+  bestAdapterDirectory,
+  settingsDifferences,
+  LAST_CHECKPOINT,
+  BEST_CHECKPOINT,
+  OPTIMIZER_STATE_FILE,
+  TRAINER_STATE_FILE,
+  BEST_METRICS_FILE,
+  type TrainerState,
+  type RunSettings,
+  type EvaluationRecord,
+  type CheckpointStage,
+  type CheckpointHooks,
+} from './checkpoint';
+export { replaceDirectory, resolveCommittedDirectory } from './atomic-directory';
+export { ThroughputMeter, wasmHeapBytes, type ProgressEvent } from './progress';
+export { NonFiniteLossError, CheckpointError } from './errors';

@@ -1,0 +1,94 @@
+import { OptionError } from '@vpeft/core';
+import { validateAdamWOptions, type AdamWOptions } from './adamw';
+import type { CheckpointHooks, EvaluationRecord } from './checkpoint';
+import type { EvalData } from './data';
+import type { ProgressEvent } from './progress';
+import type { ScheduleOptions } from './schedule';
+
+/** Optimizer settings of {@link fit}: AdamW hyper-parameters and which parameters skip weight decay. */
+export interface FitOptimizerOptions extends AdamWOptions {
+  /** Globs of parameter names never decayed (default {@link DEFAULT_NO_WEIGHT_DECAY}); 1-D, bias, norm, embedding and token parameters never are. */
+  noWeightDecay?: readonly string[];
+}
+
+/** Options of {@link fit}. */
+export interface FitOptions {
+  /** Passes over the training data. */
+  epochs: number;
+  /** Batch size to ask the data for (passed in the epoch context); the data decides what it yields. */
+  batchSize?: number;
+  /** AdamW settings; `learningRate` is the schedule's peak. */
+  optimizer: FitOptimizerOptions;
+  /** Per-step learning-rate schedule. Default `{ type: 'cosine' }` (no warm-up, down to 0). */
+  schedule?: ScheduleOptions;
+  /** Label smoothing ε in [0, 1). Default 0. */
+  labelSmoothing?: number;
+  /** Held-out data scored every `evalEvery` epochs and after the last; enables best-on-validation selection. */
+  eval?: EvalData;
+  /** Evaluate every this many epochs. Default 1. */
+  evalEvery?: number;
+  /** Forward chunk size during evaluation (bounded memory). Default: each batch at once. */
+  evalBatchSize?: number;
+  /** Seed handed to the data (its order must be a function of `(seed, epoch)`). Default 42. */
+  seed?: number;
+  /** Where `last/` (adapter + optimizer + trainer state) and `best/` (best adapter) are written. */
+  checkpointDir?: string;
+  /** Also checkpoint every this many steps (default: only at the end of each epoch). Needs `checkpointDir`. */
+  checkpointEvery?: number;
+  /** Continue from `checkpointDir/last/` when it exists (same settings required). Default false. */
+  resume?: boolean;
+  /** Called after every optimizer step (and after its checkpoint, if one was due). A throw stops training. */
+  onProgress?: (event: ProgressEvent) => void | Promise<void>;
+  /** Called after every evaluation. */
+  onEvaluation?: (record: EvaluationRecord, isBest: boolean) => void | Promise<void>;
+  /** Clip the global gradient norm to this value (PyTorch `clip_grad_norm_`). Default: no clipping. */
+  gradientClip?: number;
+  /** Split each batch into chunks of at most this many images and accumulate their gradients before one step. */
+  microBatch?: number;
+  /** After training, load the best-on-validation weights into the model. Default false (the model keeps the last weights). */
+  restoreBest?: boolean;
+  /** Hooks inside checkpoint saves (fault-injection tests). */
+  checkpointHooks?: CheckpointHooks;
+}
+
+/** {@link FitOptions} with defaults applied and values checked. */
+export interface ResolvedFitOptions extends FitOptions {
+  optimizer: Required<AdamWOptions> & { noWeightDecay?: readonly string[] };
+  schedule: ScheduleOptions;
+  labelSmoothing: number;
+  evalEvery: number;
+  seed: number;
+  resume: boolean;
+  restoreBest: boolean;
+}
+
+/** Applies defaults and validates {@link FitOptions}; errors name the option, the value and what is allowed. */
+export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
+  const positiveInteger = (name: string, value: unknown) => {
+    if (!Number.isInteger(value) || (value as number) < 1) throw new OptionError(name, value, 'a positive integer', 'fit');
+  };
+  positiveInteger('epochs', options.epochs);
+  for (const name of ['batchSize', 'evalEvery', 'evalBatchSize', 'checkpointEvery', 'microBatch'] as const) {
+    if (options[name] !== undefined) positiveInteger(name, options[name]);
+  }
+  if (!options.optimizer || typeof options.optimizer !== 'object') throw new OptionError('optimizer', options.optimizer, '{ learningRate, weightDecay?, beta1?, beta2?, epsilon? }', 'fit');
+  const labelSmoothing = options.labelSmoothing ?? 0;
+  if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing < 1)) throw new OptionError('labelSmoothing', labelSmoothing, 'a number in [0, 1)', 'fit');
+  if (options.gradientClip !== undefined && !(typeof options.gradientClip === 'number' && options.gradientClip > 0 && Number.isFinite(options.gradientClip))) {
+    throw new OptionError('gradientClip', options.gradientClip, 'a finite number > 0 (the maximum global gradient norm)', 'fit');
+  }
+  const seed = options.seed ?? 42;
+  if (!Number.isInteger(seed)) throw new OptionError('seed', seed, 'an integer', 'fit');
+  if (options.resume && !options.checkpointDir) throw new OptionError('resume', true, 'resume only together with checkpointDir', 'fit');
+  if (options.checkpointEvery !== undefined && !options.checkpointDir) throw new OptionError('checkpointEvery', options.checkpointEvery, 'checkpointEvery only together with checkpointDir', 'fit');
+  return {
+    ...options,
+    optimizer: { ...validateAdamWOptions(options.optimizer), ...(options.optimizer.noWeightDecay ? { noWeightDecay: options.optimizer.noWeightDecay } : {}) },
+    schedule: options.schedule ?? { type: 'cosine' },
+    labelSmoothing,
+    evalEvery: options.evalEvery ?? 1,
+    seed,
+    resume: options.resume ?? false,
+    restoreBest: options.restoreBest ?? false,
+  };
+}
