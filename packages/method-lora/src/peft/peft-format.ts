@@ -1,0 +1,214 @@
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  applyPeft,
+  FileFormatError,
+  readSafetensors,
+  ShapeMismatchError,
+  summarizeSiteNames,
+  VpeftError,
+  writeFileAtomic,
+  writeSafetensors,
+  type AdapterFormat,
+  type Backbone,
+  type PeftModel,
+  type SafetensorsTensor,
+  type SiteInfo,
+  type TensorData,
+} from '@vpeft/core';
+import { LORA_PACKAGE, lora, loraMethod } from '../method';
+import { adaptsWholeMatrix, type LoraOptions } from '../options';
+import { loraParameterName, type LoraFactorName } from '../parameter-names';
+import {
+  buildPeftLoraConfig,
+  checkPeftLoraConfig,
+  PEFT_CONFIG_FILE,
+  PEFT_KEY_PREFIX,
+  PEFT_PICKLE_WEIGHTS_FILE,
+  PEFT_WEIGHTS_FILE,
+  peftTargets,
+  type PeftLoraConfig,
+} from './peft-config';
+import { fromTorchLayout, toTorchLayout, torchModuleAt } from './peft-layout';
+
+const FACTORS: readonly LoraFactorName[] = ['lora_A', 'lora_B'];
+
+/** The one LoRA instance of a model that PEFT's format can hold; throws saying why not otherwise. */
+function exportableLora(model: PeftModel): { name: string; options: LoraOptions; sites: SiteInfo[] } {
+  const refuse = (why: string): never => {
+    throw new VpeftError(`saveAdapter(format: 'peft'): ${why}`);
+  };
+  if (model.isMerged) refuse('the model is merged; call unmerge() first (PEFT stores the LoRA factors, not merged weights)');
+  const others = model.methods.filter((m) => m.definition.name !== loraMethod.name);
+  if (others.length) refuse(`a PEFT LoRA adapter holds one LoRA and the head; this model also has ${others.map((m) => `"${m.name}" (${m.definition.name})`).join(', ')}`);
+  if (model.methods.length !== 1) refuse(`a PEFT LoRA adapter holds exactly one LoRA; this model has ${model.methods.length}`);
+  const unfrozen = model.trainableParameters().filter((p) => p.owner === 'backbone');
+  if (unfrozen.length) refuse(`backbone parameters are trainable (${unfrozen.slice(0, 4).map((p) => p.name).join(', ')}), which a PEFT LoRA adapter cannot hold`);
+  const instance = model.methods[0]!;
+  const options = instance.options as LoraOptions;
+  const sites = loraMethod.targets!(model.backbone.sites(), options);
+  const sliced = sites.filter((s) => s.kind === 'linear' && s.slices && !adaptsWholeMatrix(options.slices));
+  if (sliced.length) {
+    refuse(
+      `PEFT adapts whole modules (each target module gets one lora_A/lora_B over its full output), so LoRA on the ${JSON.stringify(options.slices)} slices of ${sliced[0]!.name}` +
+        ` has no PEFT equivalent; train with slices: 'all' to export to PEFT, or save in vpeft's format`,
+    );
+  }
+  return { name: instance.name, options, sites };
+}
+
+/** Saves the model's LoRA factors and head as a Hugging Face PEFT adapter (PyTorch layouts, PEFT key names). */
+async function savePeft(model: PeftModel, dir: string): Promise<void> {
+  const { name, options, sites } = exportableLora(model);
+  const tensors = new Map<string, TensorData>();
+  for (const site of sites) {
+    const module = torchModuleAt(site, model.backbone.config);
+    for (const factor of FACTORS) {
+      const variable = model.parameters.variable(loraParameterName(name, site.name, factor));
+      tensors.set(`${PEFT_KEY_PREFIX}${site.name}.${factor}.weight`, toTorchLayout(variable, factor, module));
+    }
+  }
+  const headWeight = tf.tidy(() => tf.transpose(model.parameters.variable('head.weight')));
+  tensors.set(`${PEFT_KEY_PREFIX}head.weight`, { shape: headWeight.shape.slice(), data: headWeight.dataSync() as Float32Array });
+  headWeight.dispose();
+  const headBias = model.parameters.variable('head.bias');
+  tensors.set(`${PEFT_KEY_PREFIX}head.bias`, { shape: headBias.shape.slice(), data: headBias.dataSync() as Float32Array });
+  const config = buildPeftLoraConfig({
+    r: options.r,
+    alpha: options.alpha,
+    dropout: options.dropout,
+    targetModules: sites.map((s) => s.name),
+    baseModel: typeof model.backbone.config.name === 'string' ? model.backbone.config.name : undefined,
+  });
+  await mkdir(dir, { recursive: true });
+  await writeSafetensors(join(dir, PEFT_WEIGHTS_FILE), tensors, { format: 'pt' });
+  await writeFileAtomic(join(dir, PEFT_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+}
+
+async function readPeftConfig(file: string): Promise<PeftLoraConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new FileFormatError(file, `cannot read the PEFT adapter config (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as PeftLoraConfig;
+  } catch (error) {
+    throw new FileFormatError(file, `is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function readPeftWeights(dir: string): Promise<{ file: string; tensors: Map<string, SafetensorsTensor> }> {
+  const file = join(dir, PEFT_WEIGHTS_FILE);
+  const exists = (path: string) => access(path).then(() => true, () => false);
+  if (!(await exists(file)) && (await exists(join(dir, PEFT_PICKLE_WEIGHTS_FILE)))) {
+    throw new FileFormatError(
+      join(dir, PEFT_PICKLE_WEIGHTS_FILE),
+      `pickle weights are not read (unsafe and PyTorch-specific); save the adapter with safe_serialization=True to get ${PEFT_WEIGHTS_FILE}`,
+    );
+  }
+  return { file, tensors: (await readSafetensors(file)).tensors };
+}
+
+/** The adapter's tensors by module: LoRA factors per module, and the head. */
+function groupPeftTensors(tensors: Map<string, SafetensorsTensor>, file: string) {
+  const factors = new Map<string, Partial<Record<LoraFactorName, SafetensorsTensor>>>();
+  const head: { weight?: SafetensorsTensor; bias?: SafetensorsTensor } = {};
+  for (const [key, tensor] of tensors) {
+    if (!key.startsWith(PEFT_KEY_PREFIX)) throw new FileFormatError(file, `key "${key}" does not start with "${PEFT_KEY_PREFIX}" (not a PEFT adapter?)`);
+    const name = key.slice(PEFT_KEY_PREFIX.length);
+    const lora = /^(.+)\.(lora_A|lora_B)\.weight$/.exec(name);
+    if (lora) {
+      const entry = factors.get(lora[1]!) ?? {};
+      entry[lora[2] as LoraFactorName] = tensor;
+      factors.set(lora[1]!, entry);
+    } else if (name === 'head.weight' || name === 'head.bias') {
+      head[name === 'head.weight' ? 'weight' : 'bias'] = tensor;
+    } else {
+      throw new FileFormatError(file, `unexpected tensor "${key}": only LoRA factors (<module>.lora_A.weight / lora_B.weight) and the head are supported`);
+    }
+  }
+  return { factors, head };
+}
+
+/** Builds a LoRA PeftModel on `backbone` from a Hugging Face PEFT adapter directory. */
+async function loadPeft(backbone: Backbone, dir: string): Promise<PeftModel> {
+  const configFile = join(dir, PEFT_CONFIG_FILE);
+  const config = await readPeftConfig(configFile);
+  checkPeftLoraConfig(config, configFile);
+  const { file, tensors } = await readPeftWeights(dir);
+  const { factors, head } = groupPeftTensors(tensors, file);
+
+  const candidates = backbone.sites().filter((s) => s.kind === 'linear' || s.kind === 'conv');
+  const targeted = candidates.filter((s) => peftTargets(s.name, config.target_modules as string[] | string));
+  const siteList = summarizeSiteNames(candidates.map((s) => s.name));
+  if (targeted.length === 0) {
+    throw new FileFormatError(configFile, `target_modules ${JSON.stringify(config.target_modules)} matches no linear or conv site of this backbone; it has ${siteList}`);
+  }
+  const targetedNames = new Set(targeted.map((s) => s.name));
+  const stray = [...factors.keys()].filter((m) => !targetedNames.has(m));
+  if (stray.length) {
+    throw new FileFormatError(file, `LoRA weights for ${stray.slice(0, 4).join(', ')}, which target_modules does not select among this backbone's linear/conv sites (${siteList})`);
+  }
+  const incomplete = targeted.filter((s) => !factors.get(s.name)?.lora_A || !factors.get(s.name)?.lora_B).map((s) => s.name);
+  if (incomplete.length) throw new FileFormatError(file, `missing lora_A/lora_B weights for target module(s) ${incomplete.slice(0, 4).join(', ')}`);
+  if (!head.weight || !head.bias) {
+    throw new FileFormatError(file, `no classification head (${PEFT_KEY_PREFIX}head.weight and .bias, saved with modules_to_save ["head"]); a vpeft model needs one`);
+  }
+  const [numClasses, featureDim] = head.weight.shape as [number, number];
+  if (head.weight.shape.length !== 2 || featureDim !== backbone.featureDim) {
+    throw new ShapeMismatchError(`${PEFT_KEY_PREFIX}head.weight`, [numClasses, backbone.featureDim], head.weight.shape, file);
+  }
+  if (head.bias.shape.join(',') !== String(numClasses)) throw new ShapeMismatchError(`${PEFT_KEY_PREFIX}head.bias`, [numClasses], head.bias.shape, file);
+
+  const instance = lora({ r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout ?? 0, targets: targeted.map((s) => s.name), slices: 'all' });
+  const model = applyPeft(backbone, instance, { numClasses });
+  try {
+    for (const site of targeted) {
+      const module = torchModuleAt(site, backbone.config);
+      for (const factor of FACTORS) {
+        const variable = model.parameters.variable(loraParameterName(instance.name, site.name, factor));
+        const value = fromTorchLayout(factors.get(site.name)![factor]!, variable.shape, factor, module, `${PEFT_KEY_PREFIX}${site.name}.${factor}.weight`, file);
+        variable.assign(value);
+        value.dispose();
+      }
+    }
+    const weight = tf.tidy(() => tf.transpose(tf.tensor2d(head.weight!.data, [numClasses, featureDim])));
+    model.parameters.variable('head.weight').assign(weight);
+    weight.dispose();
+    const bias = tf.tensor1d(head.bias.data);
+    model.parameters.variable('head.bias').assign(bias);
+    bias.dispose();
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}
+
+/** True when `dir` holds a Hugging Face PEFT adapter config (any `peft_type`; non-LoRA ones are refused on load). */
+async function detectPeft(dir: string): Promise<boolean> {
+  try {
+    const config = JSON.parse(await readFile(join(dir, PEFT_CONFIG_FILE), 'utf8')) as Record<string, unknown>;
+    return typeof config.peft_type === 'string' && config.format !== 'vpeft-adapter';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Hugging Face PEFT's LoRA adapter format (`adapter_config.json` + `adapter_model.safetensors`,
+ * keys `base_model.model.<module>.lora_A.weight` `[r, in]` / `lora_B.weight` `[out, r]`, conv
+ * modules `[r, in, kh, kw]` / `[out, r, 1, 1]`, the head under `base_model.model.head.*` in PyTorch
+ * layout). Registered as `'peft'`: `model.saveAdapter(dir, { format: 'peft' })`, and
+ * `loadPeftModel(backbone, dir)` detects it.
+ */
+export const peftAdapterFormat: AdapterFormat = {
+  name: 'peft',
+  packageName: LORA_PACKAGE,
+  save: savePeft,
+  detect: detectPeft,
+  load: loadPeft,
+};
