@@ -18,7 +18,7 @@ import {
 import type { TrainData } from './data';
 import { CheckpointError, NonFiniteLossError } from './errors';
 import { evaluate } from './evaluate';
-import { batchGradients, clipByGlobalNorm } from './gradients';
+import { trainingGradients, clipByGlobalNorm } from './gradients';
 import { resolveFitOptions, type FitOptions, type ResolvedFitOptions } from './options';
 import { ThroughputMeter } from './progress';
 import { learningRateAt, resolveSchedule } from './schedule';
@@ -103,9 +103,9 @@ export async function fit(model: PeftModel, train: TrainData, options: FitOption
         optimizer.learningRate = lr;
         const images = batch.x.shape[0];
         const started = performance.now();
-        let computed: ReturnType<typeof batchGradients>;
+        let computed: ReturnType<typeof trainingGradients>;
         try {
-          computed = batchGradients(model, batch, { labelSmoothing: o.labelSmoothing, microBatch: o.microBatch });
+          computed = trainingGradients(model, batch, { labelSmoothing: o.labelSmoothing, microBatch: o.microBatch });
         } finally {
           tf.dispose([batch.x, batch.y]);
         }

@@ -4,7 +4,7 @@ import type { TrainBatch } from './data';
 import { smoothedCrossEntropySum } from './loss';
 
 /** The summed gradients of one batch and its mean loss. The caller disposes `grads`. */
-export interface BatchGradients {
+export interface TrainingGradients {
   /** Mean loss over the batch (a number; NaN/Infinity are passed through). */
   loss: number;
   /** Gradient of the mean loss, keyed by tf.Variable name (trainable variables only). */
@@ -18,9 +18,10 @@ export interface BatchGradients {
  * variables only (frozen weights get no gradient computed). With `microBatch` < batch size, the
  * batch is split into chunks of at most `microBatch` images; each chunk's loss is its summed loss
  * divided by the full batch size, so the chunk gradients add up to the full-batch gradient while
- * only one chunk's activations are alive at a time.
+ * only one chunk's activations are alive at a time. Core's `batchGradients` does the same for
+ * plain cross-entropy; this one adds label smoothing and samples the peak tensor memory.
  */
-export function batchGradients(model: PeftModel, batch: TrainBatch, options: { labelSmoothing: number; microBatch?: number }): BatchGradients {
+export function trainingGradients(model: PeftModel, batch: TrainBatch, options: { labelSmoothing: number; microBatch?: number }): TrainingGradients {
   const variables = model.trainableVariables();
   const size = batch.x.shape[0];
   const chunk = Math.min(options.microBatch ?? size, size);

@@ -11,7 +11,7 @@ export { AdamW, validateAdamWOptions, type AdamWOptions, type AdamWParameter, ty
 export { decaysWeight, DEFAULT_NO_WEIGHT_DECAY } from './weight-decay';
 export { learningRateAt, resolveSchedule, BENCHMARK_SCHEDULE, type ScheduleOptions, type ResolvedSchedule } from './schedule';
 export { smoothedCrossEntropySum } from './loss';
-export { batchGradients, clipByGlobalNorm, type BatchGradients } from './gradients';
+export { trainingGradients, clipByGlobalNorm, type TrainingGradients } from './gradients';
 export {
   saveCheckpoint,
   loadCheckpoint,

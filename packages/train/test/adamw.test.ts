@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type Parameter } from '@vpeft/core';
-import { maxAbsDiff } from '@vpeft/core/testing';
+import { createTestViT, maxAbsDiff } from '@vpeft/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamW, decaysWeight } from '../src/index';
 import { createTrainableModel } from './fixtures/setup';
@@ -111,7 +111,7 @@ describe('AdamW', () => {
 
 describe('weight-decay groups (timm param_groups_weight_decay)', () => {
   it('decays 2-D weights and the head, never biases, norms, pos_embed or cls_token', () => {
-    const model = createTrainableModel();
+    const model = createTrainableModel(createTestViT());
     model.parameters.unfreeze('**');
     const decayed = (name: string) => decaysWeight(model.parameters.get(name));
     expect(decayed('blocks.0.attn.qkv.weight')).toBe(true);
