@@ -1,0 +1,173 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { applyPeft, exportTimmWeights, initBackend, loadPeftModel, loadViT, readSafetensors, type ViT } from '@vpeft/core';
+import { createTestViT, maxAbsDiff, randomBatch, trainSteps } from '@vpeft/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lora } from '../src/index';
+import { TinyConvBackbone } from './tiny-conv-backbone';
+
+// Fixture from test/fixtures/make_peft_fixture.py: a timm-named tiny ViT and a PEFT LoRA adapter
+// (r=4, lora_alpha=8, target_modules ["qkv"], modules_to_save ["head"]) with logits from PyTorch.
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const backbonePath = join(fixtures, 'peft-vit-backbone.safetensors');
+const adapterDir = join(fixtures, 'peft-lora');
+const expected = JSON.parse(await readFile(join(fixtures, 'peft-lora-expected.json'), 'utf8')) as {
+  inputs: number[][][][];
+  logits: number[][];
+  logits_without_lora: number[][];
+};
+
+let work: string;
+
+beforeAll(async () => {
+  await initBackend();
+  work = await mkdtemp(join(tmpdir(), 'vpeft-lora-peft-'));
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** PyTorch-layout LoRA update `scale · B·A` ([out, in...]) from PEFT file tensors, in plain JS. */
+function torchDelta(a: { shape: number[]; data: Float32Array }, b: { shape: number[]; data: Float32Array }, scale: number): Float64Array {
+  const r = a.shape[0]!;
+  const inner = a.data.length / r;
+  const out = b.shape[0]!;
+  const delta = new Float64Array(out * inner);
+  for (let o = 0; o < out; o++) for (let k = 0; k < r; k++) for (let i = 0; i < inner; i++) delta[o * inner + i] += scale * b.data[o * r + k]! * a.data[k * inner + i]!;
+  return delta;
+}
+
+describe("Hugging Face PEFT's LoRA format", () => {
+  it('loads a PEFT adapter made in PyTorch and reproduces its logits', async () => {
+    const backbone: ViT = await loadViT({ config: 'vit_test_patch8_32', weights: backbonePath });
+    const model = await loadPeftModel(backbone, adapterDir);
+    expect(model.methods.map((m) => m.definition.name)).toEqual(['lora']);
+    expect(model.methods[0]!.options).toMatchObject({ r: 4, alpha: 8, slices: 'all', targets: ['blocks.0.attn.qkv', 'blocks.1.attn.qkv'] });
+    expect(model.numClasses).toBe(5);
+    const x = tf.tensor4d(expected.inputs);
+    const logits = model.predict(x);
+    expect(maxAbsDiff(logits.dataSync(), expected.logits.flat())).toBeLessThan(1e-4);
+    // The LoRA update matters at this tolerance: without it the logits are far off.
+    expect(maxAbsDiff(expected.logits.flat(), expected.logits_without_lora.flat())).toBeGreaterThan(1e-2);
+    tf.dispose([x, logits]);
+    model.dispose({ backbone: true });
+  });
+
+  it('round-trips every linear site (patch_embed as a PyTorch conv) with PEFT names and layouts', async () => {
+    const dir = join(work, 'vit-all-linear');
+    // createTestViT builds a ViT; exportTimmWeights needs the class.
+    const backbone = createTestViT(2) as ViT;
+    const targets = ['patch_embed.proj', 'blocks.*.attn.{qkv,proj}', 'blocks.*.mlp.fc{1,2}'];
+    const model = applyPeft(backbone, lora({ r: 3, alpha: 6, slices: 'all', targets }), { numClasses: 5 });
+    const batch = randomBatch(backbone, 2, 5);
+    trainSteps(model, batch, 2);
+    await model.saveAdapter(dir, { format: 'peft' });
+
+    const config = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8'));
+    expect(config).toMatchObject({ peft_type: 'LORA', r: 3, lora_alpha: 6, lora_dropout: 0, modules_to_save: ['head'], use_dora: false, use_rslora: false, bias: 'none' });
+    expect(config.target_modules).toHaveLength(1 + 2 * 4);
+    const file = await readSafetensors(join(dir, 'adapter_model.safetensors'));
+    const shape = (key: string) => file.tensors.get(`base_model.model.${key}`)?.shape;
+    expect(shape('blocks.0.attn.qkv.lora_A.weight')).toEqual([3, 32]);
+    expect(shape('blocks.0.attn.qkv.lora_B.weight')).toEqual([96, 3]);
+    expect(shape('blocks.1.mlp.fc1.lora_B.weight')).toEqual([128, 3]);
+    expect(shape('blocks.1.mlp.fc2.lora_A.weight')).toEqual([3, 128]);
+    expect(shape('patch_embed.proj.lora_A.weight')).toEqual([3, 3, 8, 8]);
+    expect(shape('patch_embed.proj.lora_B.weight')).toEqual([32, 3, 1, 1]);
+    expect(shape('head.weight')).toEqual([5, 32]);
+    expect(shape('head.bias')).toEqual([5]);
+    expect(file.tensors.size).toBe(2 * 9 + 2);
+
+    // Layouts, checked against core's timm export of the merged model (independent of the PEFT code):
+    // merged PyTorch weight = base PyTorch weight + (alpha/r)·B·A from the file.
+    const base = exportTimmWeights(backbone);
+    const logits = model.predict(batch.x);
+    model.merge();
+    const merged = exportTimmWeights(backbone);
+    model.unmerge();
+    for (const site of ['patch_embed.proj', 'blocks.1.attn.qkv', 'blocks.0.mlp.fc2']) {
+      const delta = torchDelta(file.tensors.get(`base_model.model.${site}.lora_A.weight`)!, file.tensors.get(`base_model.model.${site}.lora_B.weight`)!, 2);
+      const want = base.get(`${site}.weight`)!.data.map((v, i) => v + delta[i]!);
+      expect(maxAbsDiff(merged.get(`${site}.weight`)!.data, want), site).toBeLessThan(1e-5);
+    }
+
+    const loaded = await loadPeftModel(createTestViT(2), dir);
+    const again = loaded.predict(batch.x);
+    expect(maxAbsDiff(logits.dataSync(), again.dataSync())).toBeLessThan(1e-6);
+    tf.dispose([batch.x, batch.y, logits, again]);
+    model.dispose({ backbone: true });
+    loaded.dispose({ backbone: true });
+  });
+
+  it('round-trips conv LoRA as PyTorch Conv2d factors [r, in, kh, kw] / [out, r, 1, 1]', async () => {
+    const dir = join(work, 'conv');
+    const backbone = new TinyConvBackbone(5);
+    const model = applyPeft(backbone, lora({ r: 2, alpha: 2, targets: ['conv*'] }), { numClasses: 3 });
+    const batch = randomBatch(backbone, 2, 3);
+    trainSteps(model, batch, 2);
+    await model.saveAdapter(dir, { format: 'peft' });
+    const file = await readSafetensors(join(dir, 'adapter_model.safetensors'));
+    expect(file.tensors.get('base_model.model.conv1.lora_A.weight')!.shape).toEqual([2, 3, 3, 3]);
+    expect(file.tensors.get('base_model.model.conv2.lora_B.weight')!.shape).toEqual([8, 2, 1, 1]);
+    // The A of conv1 in OIHW is vpeft's HWIO transposed: A_torch[r, c, h, w] = A[h, w, c, r].
+    const hwio = model.parameters.variable('lora.conv1.lora_A').dataSync();
+    const oihw = file.tensors.get('base_model.model.conv1.lora_A.weight')!.data;
+    for (const [r, c, h, w] of [[0, 0, 0, 0], [1, 2, 1, 0], [1, 1, 2, 2]] as const) {
+      expect(oihw[((r * 3 + c) * 3 + h) * 3 + w]).toBe(hwio[((h * 3 + w) * 3 + c) * 2 + r]);
+    }
+    const logits = model.predict(batch.x);
+    const loaded = await loadPeftModel(new TinyConvBackbone(5), dir);
+    const again = loaded.predict(batch.x);
+    expect(maxAbsDiff(logits.dataSync(), again.dataSync())).toBeLessThan(1e-6);
+    tf.dispose([batch.x, batch.y, logits, again]);
+    model.dispose({ backbone: true });
+    loaded.dispose({ backbone: true });
+  });
+
+  it('refuses to export a q/v-slice LoRA, saying why', async () => {
+    const backbone = createTestViT(1);
+    const model = applyPeft(backbone, lora({ r: 2 }), { numClasses: 3 });
+    await expect(model.saveAdapter(join(work, 'sliced'), { format: 'peft' })).rejects.toThrow(
+      /PEFT adapts whole modules .* LoRA on the \["q","v"\] slices of blocks\.0\.attn\.qkv has no PEFT equivalent; train with slices: 'all'/,
+    );
+    model.dispose({ backbone: true });
+  });
+
+  it.each([
+    [{ use_dora: true }, /use_dora: true is not supported by @vpeft\/method-lora: DoRA/],
+    [{ use_rslora: true }, /use_rslora: true .*lora_alpha\/sqrt\(r\)/],
+    [{ bias: 'all' }, /bias: "all" is not supported/],
+    [{ peft_type: 'IA3' }, /peft_type is "IA3"; @vpeft\/method-lora reads PEFT LoRA adapters only/],
+    [{ modules_to_save: ['classifier'] }, /modules_to_save: \["classifier"\] .*only the classification head/],
+    [{ rank_pattern: { qkv: 8 } }, /rank_pattern/],
+    [{ init_lora_weights: 'pissa' }, /init_lora_weights: "pissa" .*change the base weights/],
+    [{ target_modules: ['fc3'] }, /target_modules \["fc3"\] matches no linear or conv site of this backbone; it has patch_embed\.proj, blocks\.\{0\.\.1\}\.attn\.qkv/],
+    [{ target_modules: ['qkv', 'proj'] }, /missing lora_A\/lora_B weights for target module\(s\) patch_embed\.proj, blocks\.0\.attn\.proj/],
+  ])('refuses an adapter with %j, with a clear message', async (change, message) => {
+    const dir = join(work, `bad-${Object.keys(change)[0]}-${JSON.stringify(Object.values(change)[0]).length}`);
+    await cp(adapterDir, dir, { recursive: true });
+    const config = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8'));
+    await writeFile(join(dir, 'adapter_config.json'), JSON.stringify({ ...config, ...change }));
+    const backbone = createTestViT(1);
+    await expect(loadPeftModel(backbone, dir)).rejects.toThrow(message);
+    backbone.dispose();
+  });
+
+  it('accepts target_modules as a regular expression, as PEFT does (full match)', async () => {
+    const dir = join(work, 'regex');
+    await cp(adapterDir, dir, { recursive: true });
+    const config = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8'));
+    await writeFile(join(dir, 'adapter_config.json'), JSON.stringify({ ...config, target_modules: 'blocks\\.\\d+\\.attn\\.qkv' }));
+    const backbone = await loadViT({ config: 'vit_test_patch8_32', weights: backbonePath });
+    const model = await loadPeftModel(backbone, dir);
+    const x = tf.tensor4d(expected.inputs);
+    const logits = model.predict(x);
+    expect(maxAbsDiff(logits.dataSync(), expected.logits.flat())).toBeLessThan(1e-4);
+    tf.dispose([x, logits]);
+    model.dispose({ backbone: true });
+  });
+});
