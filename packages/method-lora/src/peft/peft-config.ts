@@ -1,7 +1,8 @@
 import { FileFormatError } from '@vpeft/core';
 
-/** File names of a Hugging Face PEFT adapter directory (`save_pretrained` with safetensors). */
+/** The config file of a Hugging Face PEFT adapter directory (`save_pretrained`). */
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
+/** The weights file of a Hugging Face PEFT adapter directory (`save_pretrained` with safetensors). */
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
 /** PEFT's pickle weights file, which vpeft does not read. */
 export const PEFT_PICKLE_WEIGHTS_FILE = 'adapter_model.bin';
