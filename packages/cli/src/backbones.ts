@@ -4,6 +4,7 @@ import { UsageError } from './errors';
 
 /** Backbones the CLI knows by name, with a line each for `--help`. */
 export const NAMED_BACKBONES: Record<string, string> = {
+  vit_tiny_patch7_28_mnist04: 'pre-trained ViT (width 192, 6 blocks, 28x28) from @vpeft/pretrained, MNIST digits 0-4',
   mobilenet_v2: 'pre-trained MobileNetV2 from the nsfwjs package (224x224, offline)',
   ...Object.fromEntries(Object.keys(vitConfigs).map((k) => [k, 'ViT config with random weights (pass --weights for a timm checkpoint)'])),
 };
@@ -21,6 +22,10 @@ export interface BackboneSpec {
  */
 export async function resolveBackbone(spec: BackboneSpec): Promise<{ backbone: Backbone; pretrained: boolean; description: string }> {
   const { backbone: name, weights } = spec;
+  if (name === 'vit_tiny_patch7_28_mnist04') {
+    const { loadPretrainedViTMnist } = await import('@vpeft/pretrained');
+    return { backbone: await loadPretrainedViTMnist(), pretrained: true, description: NAMED_BACKBONES[name]! };
+  }
   if (name === 'mobilenet_v2') {
     const { loadNsfwjsMobileNetV2 } = await import('@vpeft/backbone-layers');
     return { backbone: await loadNsfwjsMobileNetV2(), pretrained: true, description: NAMED_BACKBONES.mobilenet_v2! };

@@ -1,8 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { VpeftError } from '@vpeft/core';
 import { NAMED_BACKBONES } from './backbones';
+import { demoCommand } from './commands/demo';
+import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { mergeCommand } from './commands/merge';
+import { trainCommand } from './commands/train';
 import { UsageError } from './errors';
 import { processOutput, type Output } from './output';
 
@@ -22,8 +25,9 @@ const HELP = `vpeft — parameter-efficient fine-tuning of vision models on Tens
 usage:
   vpeft inspect [--backbone B] [--method name:key=value,...]... [--classes N] [--adapter DIR]
   vpeft merge   --backbone B [--weights W] --adapter DIR --out merged.safetensors
-  vpeft train   (see vpeft train --help)
-  vpeft eval    (see vpeft eval --help)
+  vpeft train   --backbone B --data D [--method M]... [recipe options] [--out DIR]   (vpeft train --help)
+  vpeft eval    --backbone B --adapter DIR --data D [--split test|val]
+  vpeft demo    fine-tune the bundled pre-trained ViT on MNIST digits 5-9: linear probe vs LoRA
 
 common options:
   --backbone B   ${Object.keys(NAMED_BACKBONES).join(', ')}, or a .safetensors checkpoint
@@ -35,7 +39,11 @@ common options:
 
 /** Extra commands registered by other modules (train/eval), so this file stays a dispatcher. */
 export type Command = (args: string[], out: Output) => Promise<void>;
-const extraCommands = new Map<string, Command>();
+const extraCommands = new Map<string, Command>([
+  ['train', trainCommand],
+  ['eval', evalCommand],
+  ['demo', demoCommand],
+]);
 
 /** Registers a subcommand. */
 export function registerCommand(name: string, command: Command): void {

@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { describeBackend, initBackend, type BackendChoice } from '@vpeft/core';
+import { resolveBackbone } from '../backbones';
+import { loadTaskData } from '../data-spec';
+import { discoverMethods } from '../discover-methods';
+import { UsageError } from '../errors';
+import { parseMethodSpec } from '../method-spec';
+import type { Output } from '../output';
+import { reportTable, runTraining, type Recipe } from '../run-training';
+
+export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT methods
+
+  vpeft train --backbone B --data D [--method name:key=value,...]... [recipe options] [--out DIR]
+
+  --data D            mnist | emoji | mnist:classes=5|6|7|8|9 | vtab1k:<root>:<task> | fgvc:<root>:<name> | folder:<train>:<val>[:<test>]
+  --config FILE       a JSON or YAML file with any of these options (command-line flags win)
+  --epochs N          default 10        --batch-size N   default 32
+  --lr X              default 1e-3      --weight-decay X default 1e-4
+  --warmup-epochs N   default 1         --label-smoothing X default 0.1
+  --micro-batch N     accumulate gradients over chunks of N images (bounded memory)
+  --seed N            default 42        --out DIR        checkpoints (resumable) and the adapter
+  --resume            continue from DIR/checkpoints/last
+`;
+
+const OPTIONS = {
+  backbone: { type: 'string' },
+  weights: { type: 'string' },
+  config: { type: 'string' },
+  'model-config': { type: 'string' },
+  data: { type: 'string' },
+  method: { type: 'string', multiple: true },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'warmup-epochs': { type: 'string' },
+  'label-smoothing': { type: 'string' },
+  'micro-batch': { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function number(value: unknown, option: string, check: (n: number) => boolean, allowed: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (value === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${option} expects ${allowed}, got "${String(value)}"`);
+  return n;
+}
+
+/** `vpeft train`. */
+export async function trainCommand(args: string[], out: Output): Promise<void> {
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args, options: OPTIONS, strict: true }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(TRAIN_HELP);
+    return;
+  }
+  if (values.config) {
+    const file = String(values.config);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      throw new UsageError(`--config ${file}: cannot read the file`);
+    }
+    let fromFile: Record<string, unknown>;
+    try {
+      fromFile = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>;
+    } catch (error) {
+      throw new UsageError(`--config ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+    }
+    for (const key of Object.keys(fromFile)) {
+      if (!(key in OPTIONS) || key === 'config') throw new UsageError(`--config ${file}: unknown option "${key}"; allowed: ${Object.keys(OPTIONS).filter((k) => k !== 'config' && k !== 'help').join(', ')}`);
+    }
+    values = { ...fromFile, ...values, method: (values.method as string[] | undefined) ?? fromFile.method };
+  }
+  if (!values.backbone) throw new UsageError('vpeft train needs --backbone (e.g. vit_tiny_patch7_28_mnist04, mobilenet_v2, vit_base_patch16_224 --weights FILE)');
+  if (!values.data) throw new UsageError('vpeft train needs --data (e.g. mnist, emoji, vtab1k:<root>:<task>)');
+  const recipe: Recipe = {
+    epochs: number(values.epochs ?? 10, 'epochs', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    batchSize: number(values['batch-size'] ?? 32, 'batch-size', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    learningRate: number(values.lr ?? 1e-3, 'lr', (n) => n > 0, 'a positive number'),
+    weightDecay: number(values['weight-decay'] ?? 1e-4, 'weight-decay', (n) => n >= 0, 'a number >= 0'),
+    warmupEpochs: number(values['warmup-epochs'] ?? 1, 'warmup-epochs', (n) => n >= 0, 'a number >= 0'),
+    labelSmoothing: number(values['label-smoothing'] ?? 0.1, 'label-smoothing', (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+    microBatch: values['micro-batch'] === undefined ? undefined : number(values['micro-batch'], 'micro-batch', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    seed: number(values.seed ?? 42, 'seed', Number.isInteger, 'an integer'),
+  };
+  const backend = await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
+  await discoverMethods();
+  const methods = ((values.method as string[] | undefined) ?? []).map(parseMethodSpec);
+  const { backbone, description, pretrained } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined });
+  if (!pretrained) out.note(`note: ${description} — PEFT on random weights measures nothing useful; pass a pre-trained backbone`);
+  const task = await loadTaskData(String(values.data), recipe.seed);
+  out.note(`backend ${describeBackend(backend)}; backbone ${description}; data ${task.name} (${task.train.samples.length} train, ${task.val.samples.length} val, ${task.test.samples.length} test, ${task.numClasses} classes)`);
+  const label = methods.map((m) => m.name).join('+') || 'linear';
+  const { report, model } = await runTraining(label, backbone, methods, task, recipe, out, { outDir: values.out as string | undefined, resume: Boolean(values.resume) });
+  out.result(
+    { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } } },
+    () => `${reportTable([report], model.summary().backboneParams)}${report.adapterDir ? `\nadapter saved to ${report.adapterDir}` : ''}`,
+  );
+  model.dispose({ backbone: true });
+}

@@ -1,0 +1,121 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { applyPeft, compose, type Backbone, type MethodInstance, type PeftModel } from '@vpeft/core';
+import { batchCount, batches, fgvcTransform, vtabTransform, type ImageDataset, type ImageTransform } from '@vpeft/datasets';
+import { evaluate, fit, type EvaluationResult, type FitResult } from '@vpeft/train';
+import type { TaskData } from './data-spec';
+import type { Output } from './output';
+import { formatProgress } from './progress-line';
+
+/** The training recipe the CLI exposes. */
+export interface Recipe {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  warmupEpochs: number;
+  labelSmoothing: number;
+  microBatch?: number;
+  seed: number;
+}
+
+/** What one training run produced. */
+export interface TrainingReport {
+  label: string;
+  trainableParams: number;
+  trainableExcludingHead: number;
+  percentOfBackbone: number;
+  valTop1: number;
+  testTop1: number;
+  test: EvaluationResult;
+  fit: FitResult;
+  wallSeconds: number;
+  adapterDir?: string;
+  adapterBytes?: number;
+}
+
+function transformFor(dataset: ImageDataset, backbone: Backbone, train: boolean): ImageTransform {
+  const [h, w] = backbone.inputShape;
+  return dataset.pipeline === 'fgvc' ? fgvcTransform({ train, size: [h, w] }) : vtabTransform({ size: [h, w] });
+}
+
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir)) total += (await stat(join(dir, entry))).size;
+  return total;
+}
+
+/**
+ * Applies `methods` to `backbone`, trains on `task.train` with best-on-validation selection
+ * (val200), restores the best weights, scores `task.test`, and saves the adapter under `outDir`.
+ */
+export async function runTraining(
+  label: string,
+  backbone: Backbone,
+  methods: MethodInstance<object>[],
+  task: TaskData,
+  recipe: Recipe,
+  out: Output,
+  options: { outDir?: string; resume?: boolean } = {},
+): Promise<{ report: TrainingReport; model: PeftModel }> {
+  const model = applyPeft(backbone, methods.length ? compose(...methods) : [], { numClasses: task.numClasses, classNames: task.classNames, seed: recipe.seed });
+  const summary = model.summary();
+  const started = performance.now();
+  const trainTransform = transformFor(task.train, backbone, true);
+  const evalTransform = transformFor(task.val, backbone, false);
+  const result = await fit(
+    model,
+    {
+      stepsPerEpoch: batchCount(task.train.samples.length, recipe.batchSize),
+      batches: ({ epoch, seed }) => batches(task.train, { batchSize: recipe.batchSize, shuffle: true, seed, epoch, transform: trainTransform }),
+    },
+    {
+      epochs: recipe.epochs,
+      batchSize: recipe.batchSize,
+      optimizer: { learningRate: recipe.learningRate, weightDecay: recipe.weightDecay },
+      schedule: { type: 'cosine', warmupEpochs: recipe.warmupEpochs, warmupStartLr: 1e-6, minLr: 1e-6 },
+      labelSmoothing: recipe.labelSmoothing,
+      microBatch: recipe.microBatch,
+      seed: recipe.seed,
+      eval: () => batches(task.val, { batchSize: recipe.batchSize, transform: evalTransform }),
+      restoreBest: true,
+      checkpointDir: options.outDir ? join(options.outDir, 'checkpoints') : undefined,
+      resume: options.resume,
+      onProgress: (event) => out.progress({ run: label, ...event }, () => formatProgress(label, event)),
+    },
+  );
+  const test = await evaluate(model, batches(task.test, { batchSize: Math.max(recipe.batchSize, 64), transform: evalTransform }));
+  let adapterDir: string | undefined;
+  let adapterBytes: number | undefined;
+  if (options.outDir) {
+    adapterDir = join(options.outDir, 'adapter');
+    await model.saveAdapter(adapterDir);
+    adapterBytes = await directoryBytes(adapterDir);
+  }
+  const report: TrainingReport = {
+    label,
+    trainableParams: summary.trainableTotal,
+    trainableExcludingHead: summary.trainableExcludingHead,
+    percentOfBackbone: (100 * summary.trainableTotal) / summary.backboneParams,
+    valTop1: result.best?.top1 ?? Number.NaN,
+    testTop1: test.top1,
+    test,
+    fit: result,
+    wallSeconds: (performance.now() - started) / 1000,
+    adapterDir,
+    adapterBytes,
+  };
+  return { report, model };
+}
+
+/** A markdown table of training reports. */
+export function reportTable(reports: readonly TrainingReport[], backboneParams: number): string {
+  const rows = reports.map((r) =>
+    `| ${r.label} | ${r.trainableParams.toLocaleString('en-US')} (${r.percentOfBackbone.toFixed(2)}%) | ${(100 * r.valTop1).toFixed(2)} | ${(100 * r.testTop1).toFixed(2)} | ${r.fit.imagesPerSecond.toFixed(1)} | ${r.wallSeconds.toFixed(0)} s | ${r.adapterBytes !== undefined ? `${r.adapterBytes.toLocaleString('en-US')} B` : '-'} |`,
+  );
+  return [
+    `| run | trainable params (% of ${backboneParams.toLocaleString('en-US')}) | val top-1 % | test top-1 % | train img/s | wall | adapter size |`,
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
