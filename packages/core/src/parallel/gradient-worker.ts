@@ -52,16 +52,19 @@ async function setUp(): Promise<{ model: PeftModel; run: (request: GradientReque
   return { model, run };
 }
 
-try {
-  const { run } = await setUp();
-  port.on('message', (request: GradientRequest) => {
-    try {
-      reply({ kind: 'gradients', loss: run(request) });
-    } catch (error) {
-      reply({ kind: 'error', message: (error as Error).stack ?? String(error) });
-    }
-  });
-  reply({ kind: 'ready' });
-} catch (error) {
-  reply({ kind: 'error', message: (error as Error).message });
-}
+// No top-level await: the CommonJS build of this entry must compile too.
+void (async () => {
+  try {
+    const { run } = await setUp();
+    port.on('message', (request: GradientRequest) => {
+      try {
+        reply({ kind: 'gradients', loss: run(request) });
+      } catch (error) {
+        reply({ kind: 'error', message: (error as Error).stack ?? String(error) });
+      }
+    });
+    reply({ kind: 'ready' });
+  } catch (error) {
+    reply({ kind: 'error', message: (error as Error).message });
+  }
+})();
