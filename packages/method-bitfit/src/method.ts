@@ -1,0 +1,86 @@
+import { defineMethod, globToRegExp, OptionError, type MethodInstance, type Parameter, type SelectContext } from '@vpeft/core';
+import {
+  BITFIT_DEFAULTS,
+  LN_TUNE_DEFAULTS,
+  PARTIAL_DEFAULTS,
+  validatePartialOptions,
+  validateRoles,
+  type BitFitOptions,
+  type LnTuneOptions,
+  type PartialOptions,
+} from './options';
+
+/** npm package of these methods, for "install X" messages. */
+export const BITFIT_PACKAGE = '@vpeft/method-bitfit';
+
+/**
+ * BitFit (Ben Zaken et al.): trains every bias — linear/conv biases and normalisation shifts — and
+ * the head. Adds no modules, so the output is unchanged at step 0 and "merging" is a no-op.
+ */
+export const bitfitMethod = defineMethod<BitFitOptions>({
+  name: 'bitfit',
+  version: '0.1.0',
+  packageName: BITFIT_PACKAGE,
+  category: 'partial',
+  description: 'train every bias (linear, conv, LayerNorm/BatchNorm shift) and the head',
+  defaults: BITFIT_DEFAULTS,
+  validate: (options) => validateRoles(options.roles, 'bitfit'),
+  select: (parameter: Parameter, options) => options.roles.includes(parameter.role),
+  zeroInit: () => true,
+});
+
+/** LN-tune: trains the normalisation layers' scales and shifts (and the head). */
+export const lnTuneMethod = defineMethod<LnTuneOptions>({
+  name: 'ln-tune',
+  version: '0.1.0',
+  packageName: BITFIT_PACKAGE,
+  category: 'partial',
+  description: 'train the LayerNorm (or BatchNorm) weights and biases and the head',
+  defaults: LN_TUNE_DEFAULTS,
+  validate: (options) => validateRoles(options.roles, 'ln-tune'),
+  select: (parameter: Parameter, options) => options.roles.includes(parameter.role),
+  zeroInit: () => true,
+});
+
+function blockIndex(name: string): number | undefined {
+  const match = /^blocks\.(\d+)\./.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Partial-k: trains all parameters of the last k blocks, plus any named by glob (and the head). */
+export const partialMethod = defineMethod<PartialOptions>({
+  name: 'partial',
+  version: '0.1.0',
+  packageName: BITFIT_PACKAGE,
+  category: 'partial',
+  description: 'train the last k blocks and/or parameters chosen by glob, and the head',
+  defaults: PARTIAL_DEFAULTS,
+  validate: validatePartialOptions,
+  select: (parameter: Parameter, options, ctx: SelectContext) => {
+    if (options.include.some((glob) => globToRegExp(glob).test(parameter.name))) return true;
+    if (options.lastBlocks === 0) return false;
+    const depth = ctx.backboneConfig.depth;
+    if (typeof depth !== 'number') {
+      throw new OptionError('lastBlocks', options.lastBlocks, `a backbone with numbered blocks (config.depth); ${String(ctx.backboneConfig.name ?? ctx.backboneConfig.arch)} has none — use include globs`, 'partial');
+    }
+    if (options.lastBlocks > depth) throw new OptionError('lastBlocks', options.lastBlocks, `at most the backbone's depth (${depth})`, 'partial');
+    const block = blockIndex(parameter.name);
+    return block !== undefined && block >= depth - options.lastBlocks;
+  },
+  zeroInit: () => true,
+});
+
+/** BitFit, configured: `bitfit()`. */
+export function bitfit(options?: Partial<BitFitOptions>, instance?: { name?: string }): MethodInstance<BitFitOptions> {
+  return bitfitMethod.configure(options, instance);
+}
+
+/** LN-tune, configured: `lnTune()`. */
+export function lnTune(options?: Partial<LnTuneOptions>, instance?: { name?: string }): MethodInstance<LnTuneOptions> {
+  return lnTuneMethod.configure(options, instance);
+}
+
+/** Partial-k, configured: `partial({ lastBlocks: 1 })` or `partial({ lastBlocks: 0, include: ['blocks.11.mlp.**'] })`. */
+export function partial(options?: Partial<PartialOptions>, instance?: { name?: string }): MethodInstance<PartialOptions> {
+  return partialMethod.configure(options, instance);
+}
