@@ -11,6 +11,7 @@ export { init, initialize, fanIn, fanOut, type Initializer } from './init/initia
 export { mulberry32, hashSeed } from './init/random';
 export * from './sites/site';
 export { matchSites, summarizeSiteNames } from './sites/match-sites';
+export { insertTokens, replaceTokens } from './sites/token-sequence';
 export type { Backbone, BackboneConfig, BackboneForwardOptions } from './backbone/backbone';
 export * from './method/method';
 export { defineMethod } from './method/define-method';

@@ -1,4 +1,4 @@
-import { defineMethod, init, matchSites, OptionError, type CreateContext, type MethodInstance, type SiteInfo, type SiteModule } from '@vpeft/core';
+import { defineMethod, init, matchSites, OptionError, type CreateContext, type MethodInstance, type SiteInfo, type SiteModule, type AnySiteModule } from '@vpeft/core';
 import { foldLoraIntoWeight } from './merge';
 import { adaptsWholeMatrix, LORA_DEFAULTS, validateLoraOptions, type LoraOptions } from './options';
 import { loraLocalName } from './parameter-names';
@@ -45,7 +45,7 @@ function loraTargets(sites: readonly SiteInfo[], options: LoraOptions): SiteInfo
 }
 
 /** Builds A (initialised per `options.init`) and B (zeros) for each adapted slice, and the transform. */
-function createLora(site: SiteInfo, options: LoraOptions, ctx: CreateContext): SiteModule {
+function createLora(site: SiteInfo, options: LoraOptions, ctx: CreateContext): AnySiteModule {
   const { r } = options;
   const downInit = options.init === 'trunc-normal' ? init.truncatedNormal(0.02) : init.kaimingUniform(Math.sqrt(5));
   const factors: LoraFactor[] = adaptedSlices(site, options).map(({ slice, columns }) => {
@@ -62,11 +62,11 @@ function createLora(site: SiteInfo, options: LoraOptions, ctx: CreateContext): S
     };
   });
   const state: LoraSiteState = { site, factors, scale: options.alpha / r, dropout: options.dropout };
-  return {
-    transform: (site.kind === 'conv' ? convLoraTransform(state) : linearLoraTransform(state)) as SiteModule['transform'],
-    merge: () => foldLoraIntoWeight(state, ctx.backbone, 1),
-    unmerge: () => foldLoraIntoWeight(state, ctx.backbone, -1),
-  };
+  const merge = () => foldLoraIntoWeight(state, ctx.backbone, 1);
+  const unmerge = () => foldLoraIntoWeight(state, ctx.backbone, -1);
+  return site.kind === 'conv'
+    ? ({ transform: convLoraTransform(state), merge, unmerge } satisfies SiteModule<'conv'>)
+    : ({ transform: linearLoraTransform(state), merge, unmerge } satisfies SiteModule<'linear'>);
 }
 
 /**

@@ -31,6 +31,9 @@ export interface SiteModule<K extends SiteKind = SiteKind> {
   unmerge?(): void;
 }
 
+/** A {@link SiteModule} of any one site kind (what `create` returns). */
+export type AnySiteModule = { [K in SiteKind]: SiteModule<K> }[SiteKind];
+
 /** Handed to {@link MethodSpec.select}. */
 export interface SelectContext {
   readonly backboneConfig: BackboneConfig;
@@ -56,7 +59,7 @@ export interface MethodSpec<Options extends object> {
   /** The sites to build at, chosen from the backbone's sites; throw an `OptionError` when a target matches none. */
   targets?(sites: readonly SiteInfo[], options: Options): SiteInfo[];
   /** Builds the transform (and its variables) at one site. */
-  create?(site: SiteInfo, options: Options, ctx: CreateContext): SiteModule;
+  create?(site: SiteInfo, options: Options, ctx: CreateContext): AnySiteModule;
   /** Partial-based: whether to unfreeze this backbone parameter. */
   select?(parameter: Parameter, options: Options, ctx: SelectContext): boolean;
   /** Whether the model's output is unchanged at step 0 (zero-initialised output path). */

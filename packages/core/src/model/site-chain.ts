@@ -1,12 +1,12 @@
 import { VpeftError } from '../errors/errors';
-import type { SiteModule } from '../method/method';
+import type { AnySiteModule } from '../method/method';
 import type { Next, SiteInfo, SiteKind, SiteRunner, SiteValueMap, TransformContext } from '../sites/site';
 
 /** A module built by a method instance at a site, with its merge state. */
 export interface AttachedModule {
   readonly owner: string;
   readonly site: SiteInfo;
-  readonly module: SiteModule;
+  readonly module: AnySiteModule;
   merged: boolean;
 }
 
@@ -22,7 +22,7 @@ export class SiteChains {
     for (const site of sites) this.siteInfo.set(site.name, site);
   }
 
-  attach(owner: string, site: SiteInfo, module: SiteModule): AttachedModule {
+  attach(owner: string, site: SiteInfo, module: AnySiteModule): AttachedModule {
     if (!this.siteInfo.has(site.name)) throw new VpeftError(`"${owner}" targets site "${site.name}", which the backbone does not have`);
     const attached: AttachedModule = { owner, site, module, merged: false };
     const list = this.bySite.get(site.name) ?? [];

@@ -20,6 +20,11 @@ export interface TokenLayout {
   suffix: number;
   /** The patch grid, rows x columns. */
   grid: readonly [number, number];
+  /**
+   * Token segments inserted by methods, by owner: `[start, length]` in the sequence. Kept current by
+   * {@link insertTokens}, so e.g. deep prompts find their positions in every block.
+   */
+  segments?: Readonly<Record<string, readonly [number, number]>>;
 }
 
 /** The value at a `tokens` site: the sequence and where its parts are. */
