@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPeft, compose, defineMethod, initBackend, type TokenLayout } from '@vpeft/core';
+import { applyPeft, compose, defineMethod, initBackend, type TokenLayout, type TransformContext } from '@vpeft/core';
 import { createTestViT, maxAbsDiff, randomBatch, trainSteps } from '@vpeft/core/testing';
 import { vpt } from '@vpeft/method-vpt';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +61,7 @@ describe('Convpass over the patch grid', () => {
       defaults: { on: true },
       targets: (sites) => sites.filter((s) => s.kind === 'branch'),
       create: () => ({
-        transform: (x: tf.Tensor3D, next, ctx) => {
+        transform: (x: tf.Tensor3D, next: (t: tf.Tensor3D) => tf.Tensor3D, ctx: TransformContext) => {
           layouts.push(ctx.layout!);
           expect(x.shape[1]).toBe(ctx.layout!.prefix + 16 + ctx.layout!.suffix);
           return next(x);

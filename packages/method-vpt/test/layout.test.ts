@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPeft, compose, defineMethod, initBackend, type TokenLayout } from '@vpeft/core';
+import { applyPeft, compose, defineMethod, initBackend, type TokenLayout, type TransformContext } from '@vpeft/core';
 import { createTestViT, maxAbsDiff, randomBatch, trainSteps } from '@vpeft/core/testing';
 import { lora } from '@vpeft/method-lora';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ function probe(seen: Seen[]) {
     defaults: { on: true },
     targets: (sites) => sites.filter((s) => s.kind === 'branch' && s.branch === 'attn'),
     create: (site) => ({
-      transform: (x: tf.Tensor3D, next, ctx) => {
+      transform: (x: tf.Tensor3D, next: (t: tf.Tensor3D) => tf.Tensor3D, ctx: TransformContext) => {
         seen.push({ block: site.block!, tokens: x.arraySync(), layout: ctx.layout! });
         return next(x);
       },
