@@ -52,7 +52,7 @@ for (const mode of values.modes!.split(',')) {
     }
     // Gradients over micro-batches (the wasm32 heap caps at 4 GiB), then one optimizer step.
     const { grads } = batchGradients(model, x, labels, { microBatch: Number(values['micro-batch']) });
-    optimizer.applyGradients(grads as unknown as Parameters<tf.Optimizer["applyGradients"]>[0]);
+    optimizer.applyGradients(grads as never);
     tf.dispose(grads);
   };
   const times: number[] = [];
