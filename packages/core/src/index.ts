@@ -27,6 +27,7 @@ export { gelu, quickGelu } from './ops/gelu';
 export { layerNorm } from './ops/layer-norm';
 export { linear } from './ops/linear';
 export { dropout, dropPath } from './ops/regularization';
+export { withoutGradient } from './ops/without-gradient';
 export { ViT, createViT, type CreateViTOptions } from './vit/vit';
 export { vitConfigs, resolveViTConfig, type ViTConfig, type ViTConfigName } from './vit/config';
 export { loadViT, assignTimmWeights, exportTimmWeights, isHeadKey, type LoadViTOptions, type TimmWeights, type TensorData } from './vit/timm-weights';

@@ -95,3 +95,33 @@ describe('ViT', () => {
     vit.dispose();
   });
 });
+
+describe('linear probe off the tape', () => {
+  it('gives the head the analytic softmax-regression gradient Xᵀ(p − y)/B and records no backbone op', () => {
+    const vit = createTestViT(7);
+    const model = applyPeft(vit, [], { numClasses: 3 });
+    const { x, y } = randomBatch(vit, 4, 3);
+    const features = model.features(x).arraySync();
+    const w = model.parameters.variable('head.weight').arraySync() as number[][];
+    const b = model.parameters.variable('head.bias').arraySync() as number[];
+    const labels = Array.from(y.dataSync());
+    // Reference in plain JS: p = softmax(X W + b); dW = Xᵀ(p − onehot)/B.
+    const expected = w.map((row) => row.map(() => 0));
+    features.forEach((f, n) => {
+      const logits = b.map((bias, c) => bias + f.reduce((s, v, k) => s + v * w[k]![c]!, 0));
+      const max = Math.max(...logits);
+      const exp = logits.map((l) => Math.exp(l - max));
+      const sum = exp.reduce((a, v) => a + v, 0);
+      exp.forEach((e, c) => f.forEach((v, k) => (expected[k]![c]! += (v * (e / sum - (labels[n] === c ? 1 : 0))) / features.length)));
+    });
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 3), model.forward(x, { training: true })) as tf.Scalar,
+      model.trainableVariables(),
+    );
+    expect(maxAbsDiff(grads[model.parameters.variable('head.weight').name]!.dataSync(), expected.flat())).toBeLessThan(1e-5);
+    tf.dispose([value, grads]);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose({ backbone: true });
+  });
+});

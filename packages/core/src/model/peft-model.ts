@@ -3,6 +3,7 @@ import type { Backbone } from '../backbone/backbone';
 import { VpeftError } from '../errors/errors';
 import type { MethodInstance } from '../method/method';
 import type { Parameter, ParameterStore } from '../params/parameter';
+import { withoutGradient } from '../ops/without-gradient';
 import { getAdapterFormat } from './adapter-format';
 import { loadAdapterWeights, saveAdapterFiles } from './adapter-io';
 import type { SiteChains } from './site-chain';
@@ -58,10 +59,22 @@ export class PeftModel {
     this.seed = parts.seed;
   }
 
-  /** Pre-logits features `[B, D]` with the methods applied. Call inside a tidy or dispose the result. */
+  /**
+   * Pre-logits features `[B, D]` with the methods applied. Call inside a tidy or dispose the result.
+   * When nothing before the head trains (a linear probe), the backbone runs as in inference even in
+   * training mode — off the gradient tape, with per-block tidy — since no gradient can flow into it.
+   */
   features(images: tf.Tensor4D, options: { training?: boolean } = {}): tf.Tensor2D {
     const training = options.training ?? false;
+    if (training && !this.trainsBeforeHead()) {
+      return withoutGradient(images, () => this.backbone.forward(images, { training: false, sites: this.chains.runner(false) }));
+    }
     return this.backbone.forward(images, { training, sites: this.chains.runner(training) });
+  }
+
+  /** Whether any parameter other than the head's is trainable (else the backbone needs no gradient). */
+  private trainsBeforeHead(): boolean {
+    return this.parameters.list().some((p) => p.trainable && p.owner !== 'head');
   }
 
   /** Logits `[B, numClasses]` (training mode enables dropout/drop-path). Call inside a tidy or dispose the result. */
