@@ -77,3 +77,35 @@ describe('vpeft train / eval end to end (tiny ViT, two MNIST classes)', () => {
     expect(stderr).toMatch(/unknown dataset kind "imagenet"/);
   });
 });
+
+describe('vpeft merge', () => {
+  it('writes timm-named merged weights whose logits equal the unmerged adapter model', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const tf = await import('@tensorflow/tfjs-core');
+    const { applyPeft, loadPeftModel, loadViT, readSafetensors, createViT } = await import('@vpeft/core');
+    const { lora } = await import('@vpeft/method-lora');
+    const { trainSteps, randomBatch, maxAbsDiff } = await import('@vpeft/core/testing');
+    const dir = await mkdtemp(join(tmpdir(), 'vpeft-merge-'));
+    try {
+      // The CLI's vit_test_patch8_32 backbone is createViT's seed-0 random init; build the same here.
+      const model = applyPeft(createViT('vit_test_patch8_32'), lora({ r: 4, slices: ['all'] }), { numClasses: 3 });
+      const batch = randomBatch(model.backbone, 2, 3);
+      trainSteps(model, batch, 2);
+      await model.saveAdapter(join(dir, 'adapter'));
+      const out = join(dir, 'merged.safetensors');
+      expect(await runCli(['merge', '--backbone', 'vit_test_patch8_32', '--adapter', join(dir, 'adapter'), '--out', out])).toBe(0);
+      expect(stdout).toMatch(/merged lora into/);
+      const merged = await loadViT({ weights: out });
+      const file = await readSafetensors(out);
+      const w = file.tensors.get('head.weight')!;
+      const headW = tf.transpose(tf.tensor2d(w.data, w.shape as [number, number]));
+      const mergedLogits = tf.add(tf.matMul(merged.forward(batch.x), headW), tf.tensor1d(file.tensors.get('head.bias')!.data));
+      const reference = (await loadPeftModel(createViT('vit_test_patch8_32'), join(dir, 'adapter'))).predict(batch.x);
+      expect(maxAbsDiff(mergedLogits.dataSync(), reference.dataSync())).toBeLessThan(1e-4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
