@@ -18,7 +18,7 @@ import {
 import type { TrainData } from './data';
 import { CheckpointError, NonFiniteLossError } from './errors';
 import { evaluate } from './evaluate';
-import { trainingGradients, clipByGlobalNorm } from './gradients';
+import { clipByGlobalNorm, parallelTrainingGradients, trainingGradients } from './gradients';
 import { resolveFitOptions, type FitOptions, type ResolvedFitOptions } from './options';
 import { ThroughputMeter } from './progress';
 import { learningRateAt, resolveSchedule } from './schedule';
@@ -105,7 +105,9 @@ export async function fit(model: PeftModel, train: TrainData, options: FitOption
         const started = performance.now();
         let computed: ReturnType<typeof trainingGradients>;
         try {
-          computed = trainingGradients(model, batch, { labelSmoothing: o.labelSmoothing, microBatch: o.microBatch });
+          computed = o.dataParallel
+            ? await parallelTrainingGradients(o.dataParallel, model, batch, { labelSmoothing: o.labelSmoothing })
+            : trainingGradients(model, batch, { labelSmoothing: o.labelSmoothing, microBatch: o.microBatch });
         } finally {
           tf.dispose([batch.x, batch.y]);
         }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { PeftModel } from '@vpeft/core';
+import type { DataParallelTrainer, PeftModel } from '@vpeft/core';
 import type { TrainBatch } from './data';
 import { smoothedCrossEntropySum } from './loss';
 
@@ -70,4 +70,27 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { g
   for (const name of names) clipped[name] = tf.mul(grads[name]!, factor);
   tf.dispose(grads);
   return { grads: clipped, norm };
+}
+
+/**
+ * The same gradients as {@link trainingGradients}, computed by a data-parallel worker pool: label
+ * smoothing becomes soft targets `(1 − ε)·onehot + ε/C`, whose cross-entropy is the smoothed loss.
+ */
+export async function parallelTrainingGradients(
+  trainer: DataParallelTrainer,
+  model: PeftModel,
+  batch: TrainBatch,
+  options: { labelSmoothing: number },
+): Promise<TrainingGradients> {
+  const classes = model.numClasses;
+  const targets = tf.tidy(() => {
+    const onehot = tf.cast(tf.oneHot(tf.cast(batch.y, 'int32') as tf.Tensor1D, classes), 'float32');
+    return options.labelSmoothing > 0 ? tf.add(tf.mul(onehot, 1 - options.labelSmoothing), options.labelSmoothing / classes) : onehot;
+  }) as tf.Tensor2D;
+  try {
+    const { loss, grads } = await trainer.gradients(batch.x, targets);
+    return { loss, grads, peakBytes: tf.memory().numBytes };
+  } finally {
+    targets.dispose();
+  }
 }

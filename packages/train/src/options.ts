@@ -1,4 +1,4 @@
-import { OptionError } from '@vpeft/core';
+import { OptionError, type DataParallelTrainer } from '@vpeft/core';
 import { validateAdamWOptions, type AdamWOptions } from './adamw';
 import type { CheckpointHooks, EvaluationRecord } from './checkpoint';
 import type { EvalData } from './data';
@@ -45,6 +45,12 @@ export interface FitOptions {
   gradientClip?: number;
   /** Split each batch into chunks of at most this many images and accumulate their gradients before one step. */
   microBatch?: number;
+  /**
+   * Compute each step's gradients on worker threads (core's `createDataParallelTrainer`: one backend
+   * instance and heap per worker, both cores busy); the optimizer still steps on this thread. The
+   * workers' `microBatch` bounds their memory. Label smoothing is applied as smoothed targets.
+   */
+  dataParallel?: DataParallelTrainer;
   /** After training, load the best-on-validation weights into the model. Default false (the model keeps the last weights). */
   restoreBest?: boolean;
   /** Hooks inside checkpoint saves (fault-injection tests). */

@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createDataParallelTrainer, initBackend, type DataParallelTrainer, type PeftModel } from '@vpeft/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fit, trainingGradients } from '../src/index';
+import { parallelTrainingGradients } from '../src/gradients';
+import { createImagePool, createTrainableModel, poolBatches, trainData } from './fixtures/setup';
+
+let model: PeftModel;
+let trainer: DataParallelTrainer;
+
+beforeAll(async () => {
+  await initBackend();
+  model = createTrainableModel();
+  trainer = await createDataParallelTrainer(model, { modelModule: new URL('./fixtures/data-parallel-model.ts', import.meta.url), workers: 2 });
+});
+afterAll(async () => {
+  await trainer.dispose();
+  model.dispose({ backbone: true });
+});
+
+describe('fit with data-parallel workers', () => {
+  it('gets the same label-smoothed gradients from two workers as from one thread (to 1e-5)', async () => {
+    const pool = createImagePool(6, 3);
+    const batchOf = async () => {
+      for await (const b of poolBatches(pool, Int32Array.from({ length: 6 }, (_, i) => i), 6)) return b;
+      throw new Error('no batch');
+    };
+    const local = trainingGradients(model, await batchOf(), { labelSmoothing: 0.1 });
+    const parallel = await parallelTrainingGradients(trainer, model, await batchOf(), { labelSmoothing: 0.1 });
+    expect(parallel.loss).toBeCloseTo(local.loss, 5);
+    expect(Object.keys(parallel.grads).sort()).toEqual(Object.keys(local.grads).sort());
+    for (const name of Object.keys(local.grads)) {
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(local.grads[name]!, parallel.grads[name]!))).dataSync()[0]!);
+      expect(diff, name).toBeLessThan(1e-5);
+    }
+    tf.dispose([local.grads, parallel.grads]);
+  });
+
+  it('trains through fit({ dataParallel }) with a flat tensor count', async () => {
+    const counts: number[] = [];
+    const losses: number[] = [];
+    const result = await fit(model, trainData(createImagePool(16, 5), 8), {
+      epochs: 3,
+      optimizer: { learningRate: 3e-3 },
+      labelSmoothing: 0.1,
+      dataParallel: trainer,
+      onProgress: (e) => {
+        counts.push(e.numTensors);
+        losses.push(e.loss);
+      },
+    });
+    expect(result.steps).toBe(6);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+  });
+});
