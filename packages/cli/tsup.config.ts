@@ -1,12 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts', 'worker-model': 'src/worker-model.ts' },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',
   external: [/^@tensorflow\//, /^@vpeft\//, 'sharp', 'nsfwjs'],
-  banner: ({ format }) => (format === 'esm' ? {} : {}),
 });

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyPeft, compose, type Backbone, type MethodInstance, type PeftModel } from '@vpeft/core';
+import { applyPeft, compose, createDataParallelTrainer, type Backbone, type DataParallelTrainer, type MethodInstance, type PeftModel } from '@vpeft/core';
 import { batchCount, batches, fgvcTransform, vtabTransform, type ImageDataset, type ImageTransform } from '@vpeft/datasets';
 import { evaluate, fit, type EvaluationResult, type FitResult } from '@vpeft/train';
 import type { TaskData } from './data-spec';
@@ -56,11 +56,15 @@ export async function runTraining(
   task: TaskData,
   recipe: Recipe,
   out: Output,
-  options: { outDir?: string; resume?: boolean } = {},
+  options: { outDir?: string; resume?: boolean; workers?: { count: number; moduleUrl: URL } } = {},
 ): Promise<{ report: TrainingReport; model: PeftModel }> {
   const model = applyPeft(backbone, methods.length ? compose(...methods) : [], { numClasses: task.numClasses, classNames: task.classNames, seed: recipe.seed });
   const summary = model.summary();
   const started = performance.now();
+  let dataParallel: DataParallelTrainer | undefined;
+  if (options.workers && options.workers.count > 1) {
+    dataParallel = await createDataParallelTrainer(model, { modelModule: options.workers.moduleUrl, workers: options.workers.count, microBatch: recipe.microBatch });
+  }
   const trainTransform = transformFor(task.train, backbone, true);
   const evalTransform = transformFor(task.val, backbone, false);
   const result = await fit(
@@ -82,8 +86,9 @@ export async function runTraining(
       checkpointDir: options.outDir ? join(options.outDir, 'checkpoints') : undefined,
       resume: options.resume,
       onProgress: (event) => out.progress({ run: label, ...event }, () => formatProgress(label, event)),
+      dataParallel,
     },
-  );
+  ).finally(() => dataParallel?.dispose());
   const test = await evaluate(model, batches(task.test, { batchSize: Math.max(recipe.batchSize, 64), transform: evalTransform }));
   let adapterDir: string | undefined;
   let adapterBytes: number | undefined;

@@ -70,6 +70,14 @@ describe('vpeft train / eval end to end (tiny ViT, two MNIST classes)', () => {
     }
   });
 
+  it('trains with --workers 2 (data-parallel gradients on worker threads)', async () => {
+    const args = ['train', '--backbone', 'vit_test_patch8_32', '--data', 'mnist:classes=0|1', '--method', 'bitfit', '--epochs', '1', '--batch-size', '100', '--workers', '2', '--json'];
+    expect(await runCli(args)).toBe(0);
+    const result = JSON.parse(stdout) as { report: { fit: { steps: number }; test: { count: number } } };
+    expect(result.report.fit.steps).toBe(8);
+    expect(result.report.test.count).toBeGreaterThan(1000);
+  });
+
   it('rejects a bad recipe value and an unknown config key with the option named', async () => {
     expect(await runCli(['train', '--backbone', 'vit_test_patch8_32', '--data', 'mnist', '--epochs', '0'])).toBe(2);
     expect(stderr).toMatch(/--epochs expects a positive integer, got "0"/);

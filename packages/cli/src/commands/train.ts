@@ -9,6 +9,7 @@ import { UsageError } from '../errors';
 import { parseMethodSpec } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe } from '../run-training';
+import { WORKER_MODEL_ENV, workerModelUrl, type WorkerModelSpec } from '../worker-model';
 
 export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT methods
 
@@ -21,6 +22,7 @@ export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT method
   --warmup-epochs N   default 1         --label-smoothing X default 0.1
   --micro-batch N     accumulate gradients over chunks of N images (bounded memory)
   --seed N            default 42        --out DIR        checkpoints (resumable) and the adapter
+  --workers N         compute gradients on N worker threads (own wasm heap each; both cores)
   --resume            continue from DIR/checkpoints/last
 `;
 
@@ -39,6 +41,7 @@ const OPTIONS = {
   'label-smoothing': { type: 'string' },
   'micro-batch': { type: 'string' },
   seed: { type: 'string' },
+  workers: { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'boolean' },
   backend: { type: 'string' },
@@ -103,7 +106,16 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   const task = await loadTaskData(String(values.data), recipe.seed);
   out.note(`backend ${describeBackend(backend)}; backbone ${description}; data ${task.name} (${task.train.samples.length} train, ${task.val.samples.length} val, ${task.test.samples.length} test, ${task.numClasses} classes)`);
   const label = methods.map((m) => m.name).join('+') || 'linear';
-  const { report, model } = await runTraining(label, backbone, methods, task, recipe, out, { outDir: values.out as string | undefined, resume: Boolean(values.resume) });
+  const workers = values.workers === undefined ? 1 : number(values.workers, 'workers', (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+  if (workers > 1) {
+    const spec: WorkerModelSpec = { backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined, methods: (values.method as string[] | undefined) ?? [], numClasses: task.numClasses, seed: recipe.seed };
+    process.env[WORKER_MODEL_ENV] = JSON.stringify(spec);
+  }
+  const { report, model } = await runTraining(label, backbone, methods, task, recipe, out, {
+    outDir: values.out as string | undefined,
+    resume: Boolean(values.resume),
+    workers: workers > 1 ? { count: workers, moduleUrl: workerModelUrl() } : undefined,
+  });
   out.result(
     { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } } },
     () => `${reportTable([report], model.summary().backboneParams)}${report.adapterDir ? `\nadapter saved to ${report.adapterDir}` : ''}`,
