@@ -42,10 +42,14 @@ export function unregisterMethod(name: string): boolean {
   return registry.delete(name);
 }
 
-/** The registered method, or throws naming the package to install and the methods that are registered. */
-export function getMethod(name: string): MethodDefinition<object> {
+/**
+ * The registered method, or throws naming the package to install and the methods that are registered.
+ * `packageHint` names the providing package when the caller knows it (e.g. from a saved adapter's
+ * config), so third-party methods get the same "install X" message as vpeft's own.
+ */
+export function getMethod(name: string, packageHint?: string): MethodDefinition<object> {
   const definition = registry.get(name);
-  if (!definition) throw new UnknownMethodError(name, listMethods(), KNOWN_PACKAGES[name]);
+  if (!definition) throw new UnknownMethodError(name, listMethods(), packageHint ?? KNOWN_PACKAGES[name]);
   return definition;
 }
 

@@ -49,12 +49,18 @@ export function applyPeft(backbone: Backbone, methods: MethodInput | readonly ne
     for (const instance of instances) {
       const { definition, options: methodOptions, name: owner } = instance;
       if (definition.select) {
+        let selected = 0;
         for (const p of backbone.parameters.list()) {
           if (definition.select(p, methodOptions, { backboneConfig: backbone.config, sites })) {
             p.trainable = true;
             p.variable.trainable = true;
             p.selectedBy ??= owner;
+            selected++;
           }
+        }
+        // A partial-based method that selects nothing is a misconfiguration (a glob with a typo, a role the backbone lacks).
+        if (selected === 0 && !definition.create) {
+          throw new OptionError('options', methodOptions, `options that select at least one parameter of backbone ${String(backbone.config.name ?? backbone.config.arch)}`, owner);
         }
       }
       if (definition.create) {

@@ -26,7 +26,7 @@ export async function loadPeftModel(backbone: Backbone, dir: string, options: { 
   }
   const config = await readAdapterConfig(dir);
   checkBackboneMatches(config.backbone, { ...backbone.config }, join(dir, ADAPTER_CONFIG_FILE));
-  const instances = config.methods.map((m) => getMethod(m.method).configure(m.options, { name: m.name }));
+  const instances = config.methods.map((m) => getMethod(m.method, m.packageName).configure(m.options, { name: m.name }));
   const model = applyPeft(backbone, instances, { numClasses: config.numClasses, classNames: config.classNames, seed: config.seed });
   try {
     await loadAdapterWeights(model, dir, config);
