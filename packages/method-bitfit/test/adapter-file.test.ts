@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ADAPTER_WEIGHTS_FILE, applyPeft, initBackend, loadPeftModel, parseSafetensors, ParameterStore, type Backbone, type SiteInfo } from '@vpeft/core';
 import { createTestViT, maxAbsDiff, randomBatch, trainSteps } from '@vpeft/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bitfit } from '../src/index';
+import { bitfit, lnTune, partial } from '../src/index';
 
 beforeAll(async () => {
   await initBackend();
@@ -33,10 +33,29 @@ describe('BitFit adapters', () => {
       const plain = applyPeft(createTestViT(3), [], { numClasses: 4 });
       plain.parameters.variable('head.weight').assign(model.parameters.variable('head.weight'));
       plain.parameters.variable('head.bias').assign(model.parameters.variable('head.bias'));
-      expect(maxAbsDiff(expected.dataSync(), plain.predict(batch.x).dataSync())).toBeGreaterThan(1e-4);
+      const untrained = plain.predict(batch.x);
+      expect(maxAbsDiff(expected.dataSync(), untrained.dataSync())).toBeGreaterThan(1e-4);
+      tf.dispose([expected, actual, untrained, batch.x, batch.y]);
+      for (const m of [model, loaded, plain]) m.dispose({ backbone: true });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('merge() reports partial-based methods as merged (their tensors are the base weights) and changes nothing', () => {
+    const backbone = createTestViT(3);
+    const model = applyPeft(backbone, [bitfit(), lnTune({ roles: ['norm-weight'] }), partial({ lastBlocks: 0, include: ['pos_embed'] })], { numClasses: 4 });
+    const batch = randomBatch(backbone, 2, 4);
+    trainSteps(model, batch, 2);
+    const before = model.predict(batch.x);
+    const report = model.merge();
+    expect([...report.merged].sort()).toEqual(['bitfit', 'ln-tune', 'partial']);
+    expect(report.kept).toEqual([]);
+    const after = model.predict(batch.x);
+    expect(maxAbsDiff(before.dataSync(), after.dataSync())).toBe(0);
+    model.unmerge();
+    tf.dispose([before, after, batch.x, batch.y]);
+    model.dispose({ backbone: true });
   });
 
   it('on a CNN-like backbone selects conv/dense biases and BatchNorm betas, not kernels, gammas or moving statistics', () => {
@@ -64,6 +83,10 @@ describe('BitFit adapters', () => {
     const selected = model.trainableParameters().filter((p) => p.owner === 'backbone').map((p) => p.name);
     expect(selected).toEqual(['conv1.bias', 'bn1.beta', 'dense.bias']);
     expect(model.summary().rows.find((r) => r.owner === 'bitfit')!.trainable).toBe(8 + 8 + 4);
-    model.dispose({ backbone: true });
+    model.dispose();
+    // LN-tune on the same backbone: BatchNorm gamma and beta, nothing else.
+    const normTuned = applyPeft(backbone, lnTune(), { numClasses: 2 });
+    expect(normTuned.trainableParameters().filter((p) => p.owner === 'backbone').map((p) => p.name)).toEqual(['bn1.gamma', 'bn1.beta']);
+    normTuned.dispose({ backbone: true });
   });
 });

@@ -44,5 +44,9 @@ describe('parameter counts on ViT-B/16 (v-peft-bench.md)', () => {
     expect(() => partial({ lastBlocks: 0 })).toThrow(/nothing is tuned/);
     expect(() => bitfit({ roles: ['biases' as 'bias'] })).toThrow(/roles/);
     expect(() => applyPeft(vit, partial({ lastBlocks: 13 }), { numClasses: 2 })).toThrow(/at most the backbone's depth \(12\)/);
+    // A glob with a typo selects nothing: an error rather than a silent linear probe.
+    expect(() => applyPeft(vit, partial({ lastBlocks: 0, include: ['block.11.**'] }), { numClasses: 2 })).toThrow(
+      /partial: option `options` .*block\.11\.\*\*.*select at least one parameter of backbone vit_base_patch16_224/,
+    );
   });
 });
