@@ -8,6 +8,7 @@ export interface Ia3Options {
   slices: string[];
 }
 
+/** Defaults: keys and values of every block's qkv, and every MLP's hidden layer (fc1). */
 export const IA3_DEFAULTS: Ia3Options = { targets: ['blocks.*.attn.qkv', 'blocks.*.mlp.fc1'], slices: ['k', 'v'] };
 
 /** Checks the options; errors name the option, the value and what is allowed. */
@@ -15,5 +16,7 @@ export function validateIa3Options(options: Ia3Options): void {
   if (!Array.isArray(options.targets) || options.targets.length === 0 || options.targets.some((t) => typeof t !== 'string')) {
     throw new OptionError('targets', options.targets, 'a non-empty list of site-name globs', 'ia3');
   }
-  if (!Array.isArray(options.slices) || options.slices.length === 0) throw new OptionError('slices', options.slices, 'a non-empty list of slice names, e.g. ["k", "v"]', 'ia3');
+  if (!Array.isArray(options.slices) || options.slices.length === 0 || options.slices.some((s) => typeof s !== 'string' || s === '')) {
+    throw new OptionError('slices', options.slices, 'a non-empty list of slice names, e.g. ["k", "v"]', 'ia3');
+  }
 }

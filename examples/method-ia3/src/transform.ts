@@ -1,9 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { SiteInfo, Transform } from '@vpeft/core';
+import { OptionError, type SiteInfo, type Transform } from '@vpeft/core';
 
-/** The output columns a site rescales: every slice named in `slices` (or all columns on unfused sites). */
+/**
+ * The output columns a site rescales: every slice named in `slices` on fused sites (qkv), all columns
+ * on unfused ones. A slice name the fused site does not have is an option error naming the ones it has.
+ */
 export function scaledColumns(site: SiteInfo, slices: readonly string[]): Array<readonly [number, number]> {
   if (!site.slices) return [[0, site.outFeatures!]];
+  const available = Object.keys(site.slices);
+  const unknown = slices.filter((name) => !available.includes(name));
+  if (unknown.length > 0) throw new OptionError('slices', slices, `slice names of ${site.name}: ${available.join(', ')}`, 'ia3');
   return Object.entries(site.slices).filter(([name]) => slices.includes(name)).map(([, range]) => range);
 }
 
