@@ -138,3 +138,26 @@ describe('wasm DepthwiseConv2dNative backprops', () => {
     ).toThrow(/only dilation 1/);
   });
 });
+
+describe('wasm Conv2DBackpropInput (pointwise fast path)', () => {
+  const POINTWISE: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; pad: Pad }> = [
+    { x: [2, 7, 5, 16], f: [1, 1, 16, 24], pad: 'same' },
+    { x: [1, 4, 4, 3], f: [1, 1, 3, 8], pad: 'valid' },
+  ];
+
+  it.each(POINTWISE)('matches cpu as a kernel: %j', async (c) => {
+    const dy = data([c.x[0], c.x[1], c.x[2], c.f[3]], 6);
+    const f = data(c.f, 7);
+    const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x };
+    await expectMatchesCpu(() => tf.engine().runKernel('Conv2DBackpropInput', { dy: t(dy), filter: t(f) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor);
+  });
+
+  it('gives cpu input gradients through tf.conv2d, pointwise and (stock) 3x3 strided', async () => {
+    for (const c of [{ x: [2, 6, 6, 8], f: [1, 1, 8, 4], s: 1 }, { x: [2, 9, 9, 3], f: [3, 3, 3, 4], s: 2 }] as const) {
+      const x = data([...c.x], 8);
+      const f = data([...c.f], 9);
+      const loss = (xx: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, t(f) as tf.Tensor4D, c.s, 'same')));
+      await expectMatchesCpu(() => tf.grad(loss)(t(x)));
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchMatMulKernel } from './batch-matmul';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter';
+import { makeConv2DBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop';
 import { makeFusedMatMulKernel } from './fused-matmul';
 import { WASM } from './kernel-utils';
@@ -18,6 +19,7 @@ const ADDED: Record<string, tf.KernelFunc> = {
 const REPLACED: Record<string, (stock: tf.KernelFunc) => tf.KernelFunc> = {
   BatchMatMul: makeBatchMatMulKernel,
   _FusedMatMul: makeFusedMatMulKernel,
+  Conv2DBackpropInput: makeConv2DBackpropInputKernel,
 };
 
 /** The stock configs we replaced, kept to call (fast 2-D products) and to restore. */
