@@ -35,3 +35,32 @@ describe('BitFit on the pre-trained MobileNetV2', () => {
     model.dispose();
   });
 });
+
+describe('LoRA and a conv adapter on named MobileNetV2 layers', () => {
+  it('start at the backbone output, train only their own parameters and the head, and LoRA merges', async () => {
+    const { lora } = await import('@vpeft/method-lora');
+    const { convAdapter } = await import('@vpeft/method-adapter');
+    const { compose, applyPeft: apply } = await import('@vpeft/core');
+    const { maxAbsDiff } = await import('@vpeft/core/testing');
+    const model = apply(backbone, compose(lora({ r: 4, targets: ['block_16_project', 'Conv_1'] }), convAdapter({ targets: ['block_15_expand'], bottleneck: 4 })), { numClasses: 3 });
+    // LoRA on two 1x1 convs: r·(in + out) each; the adapter: down 1x1·960→4 + 4, up 4→960 + 960 (block_15_expand: 160 → 960).
+    expect(model.summary().trainableExcludingHead).toBe(4 * (960 + 320) + 4 * (320 + 1280) + (160 * 4 + 4 + 4 * 960 + 960));
+    const x = tf.randomUniform([2, 224, 224, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const plain = backbone.forward(x);
+    const withMethods = model.features(x);
+    expect(maxAbsDiff(plain.dataSync(), withMethods.dataSync())).toBeLessThan(1e-5);
+    const before = snapshot(model.parameters.list());
+    trainSteps(model, { x, y: tf.tensor1d([1, 2], 'int32') }, 2, { learningRate: 1e-2 });
+    for (const p of model.parameters.list()) {
+      const same = bitEqual(before.get(p.name)!, p.variable.dataSync() as Float32Array);
+      expect(same, p.name).toBe(!p.trainable);
+    }
+    const unmerged = model.predict(x);
+    model.merge();
+    const merged = model.predict(x);
+    expect(maxAbsDiff(unmerged.dataSync(), merged.dataSync())).toBeLessThan(1e-4);
+    model.unmerge();
+    tf.dispose([x, plain, withMethods, unmerged, merged]);
+    model.dispose();
+  });
+});

@@ -14,6 +14,7 @@ const KNOWN_PACKAGES: Record<string, string> = {
   adapter: '@vpeft/method-adapter',
   adaptformer: '@vpeft/method-adapter',
   convpass: '@vpeft/method-adapter',
+  'conv-adapter': '@vpeft/method-adapter',
   bitfit: '@vpeft/method-bitfit',
   'ln-tune': '@vpeft/method-bitfit',
   partial: '@vpeft/method-bitfit',
