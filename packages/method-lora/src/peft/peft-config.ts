@@ -81,7 +81,7 @@ export function checkPeftLoraConfig(config: PeftLoraConfig, file: string): void 
   if (!isEmpty(config.layers_to_transform) || !isEmpty(config.layers_pattern)) refuse('layers_to_transform/layers_pattern', 'name the modules in target_modules instead');
   if (!isEmpty(config.exclude_modules)) refuse('exclude_modules', 'name the modules in target_modules instead');
   if (!isEmpty(config.trainable_token_indices)) refuse('trainable_token_indices', 'vision backbones have no token embedding to train');
-  if (!isEmpty(config.target_parameters)) refuse('target_parameters', 'LoRA on bare parameters is not implemented');
+  if (!isEmpty(config.target_parameters)) refuse('target_parameters', 'LoRA on bare parameters (not modules) is not supported by vpeft');
   if (!isEmpty(config.megatron_config)) refuse('megatron_config', 'Megatron parallel layers do not exist here');
   if (config.target_modules === 'all-linear') refuse('target_modules: "all-linear"', 'list the module names (e.g. ["qkv", "proj", "fc1", "fc2"])');
   const targets = config.target_modules;
