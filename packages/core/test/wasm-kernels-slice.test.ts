@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/backend';
+import { copyBox } from '../src/backend/wasm/slice';
+import { compute, data, expectClose, expectMatchesCpu, randomValues, t } from './wasm-kernels-helpers';
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+});
+
+/** Random integers in [0, n) from the seeded stream. */
+function ints(count: number, n: number, seed: number): number[] {
+  return Array.from(randomValues(count, seed), (v) => Math.min(n - 1, Math.floor(((v + 1) / 2) * n)));
+}
+
+describe('wasm Slice, SplitV and Unpack (copy only the slice)', () => {
+  it.each([1, 2, 3, 4, 5, 6])('Slice matches cpu on 20 random boxes of rank %i', async (rank) => {
+    for (let trial = 0; trial < 20; trial++) {
+      const seed = 100 * rank + trial;
+      const shape = ints(rank, 5, seed).map((d) => d + 1);
+      const begin = shape.map((d, i) => ints(1, d, seed + 17 * i + 1)[0]!);
+      // Half the trials take some axes whole (merged runs), including size -1.
+      const size = shape.map((d, i) => (trial % 2 === 0 && i % 2 === 1 ? (i === 1 ? -1 : d - begin[i]!) : 1 + ints(1, d - begin[i]!, seed + 31 * i + 2)[0]!));
+      const x = data(shape, seed);
+      const actual = await compute('wasm', () => tf.slice(t(x), begin, size));
+      expectClose(actual, await compute('cpu', () => tf.slice(t(x), begin, size)), 0);
+    }
+  });
+
+  it('splits the ViT qkv layout [B, N, 3D] on the last axis, and int32 data, as cpu does', async () => {
+    const qkv = data([2, 7, 3 * 20], 5);
+    await expectMatchesCpu(() => tf.split(t(qkv), 3, 2), 0);
+    await expectMatchesCpu(() => tf.split(t(qkv), [1, 4, 2], 1), 0);
+    const f = () => tf.split(tf.tensor2d([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32'), [2, 1], 1);
+    const out = await compute('wasm', f);
+    expect(out.map((o) => Array.from(o.values))).toEqual([[1, 2, 4, 5], [3, 6]]);
+  });
+
+  it.each([0, 1, 2])('Unpack on axis %i matches cpu', async (axis) => {
+    const x = data([3, 4, 5], 40 + axis);
+    await expectMatchesCpu(() => tf.unstack(t(x), axis), 0);
+  });
+
+  it('gives cpu gradients through split and slice', async () => {
+    const x = data([2, 5, 12], 50);
+    const w = data([2, 5, 4], 51);
+    const loss = (xx: tf.Tensor) => {
+      const [a, b, c] = tf.split(xx, 3, 2);
+      return tf.sum(tf.mul(tf.add(tf.mul(a!, b!), tf.slice(c!, [0, 0, 0], [2, 5, 4])), t(w)));
+    };
+    await expectMatchesCpu(() => tf.grad(loss)(t(x)));
+  });
+
+  it('copyBox merges whole trailing axes into one run and walks the rest (independent index arithmetic)', () => {
+    const shape = [3, 4, 5];
+    const src = Float32Array.from({ length: 60 }, (_, i) => i);
+    const dst = new Float32Array(2 * 4 * 5);
+    copyBox(src, shape, dst, [1, 0, 0], [2, 4, 5]);
+    expect(Array.from(dst)).toEqual(Array.from({ length: 40 }, (_, i) => 20 + i));
+    const box = new Float32Array(2 * 2 * 3);
+    copyBox(src, shape, box, [0, 1, 2], [2, 2, 3]);
+    const expected: number[] = [];
+    for (let i = 0; i < 2; i++) for (let j = 1; j < 3; j++) for (let k = 2; k < 5; k++) expected.push(i * 20 + j * 5 + k);
+    expect(Array.from(box)).toEqual(expected);
+  });
+});
