@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors/errors';
+import { LEAN_GRADIENTS } from './gradients/index';
 import { registerFastWasmKernels } from './wasm/index';
 
 /** Backends vpeft can run on, fastest first. */
@@ -107,10 +108,12 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 
 /**
  * tfjs-core alone registers no gradients; the union package's Node bundle registers all of them
- * (into tfjs's global gradient registry, shared by every copy of tfjs-core).
+ * (into tfjs's global gradient registry, shared by every copy of tfjs-core). vpeft then replaces
+ * the ones with a lean version (see `./gradients`).
  */
 function registerGradients(): void {
   requireFromHere('@tensorflow/tfjs');
+  for (const config of LEAN_GRADIENTS) tf.registerGradient(config);
 }
 
 async function select(requested: BackendChoice | 'auto', fastKernels: boolean): Promise<BackendInfo> {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchMatMulKernel } from './batch-matmul';
+import { CLIP_GRAD, clipByValueGrad } from './clip-grad';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop';
@@ -14,6 +15,7 @@ const ADDED: Record<string, tf.KernelFunc> = {
   DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
   DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
   UnsortedSegmentSum: unsortedSegmentSum,
+  [CLIP_GRAD]: clipByValueGrad,
 };
 
 /** Stock kernels replaced by {@link registerFastWasmKernels}, and how to build the replacement from them. */
