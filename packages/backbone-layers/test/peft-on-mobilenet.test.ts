@@ -36,6 +36,24 @@ describe('BitFit on the pre-trained MobileNetV2', () => {
   });
 });
 
+describe('training cost on the frozen MobileNetV2', () => {
+  it('a BitFit step computes no frozen-kernel gradient and no full-size Tile (lean conv and BatchNorm backward)', async () => {
+    const model = applyPeft(backbone, bitfit(), { numClasses: 3 });
+    const x = tf.randomUniform([2, 224, 224, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const y = tf.tensor1d([0, 1], 'int32');
+    const info = await tf.profile(() => trainSteps(model, { x, y }, 1, { learningRate: 1e-3 }));
+    const kernels = new Set(info.kernels.map((k) => k.name));
+    // Input gradients flow through every conv (the betas sit all along the network)...
+    expect(kernels.has('Conv2DBackpropInput')).toBe(true);
+    // ...but no conv kernel is trainable, and tfjs's fused conv / batch-norm gradients would add these.
+    expect(kernels.has('Conv2DBackpropFilter')).toBe(false);
+    expect(kernels.has('DepthwiseConv2dNativeBackpropFilter')).toBe(false);
+    expect(kernels.has('Tile')).toBe(false);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
+
 describe('LoRA and a conv adapter on named MobileNetV2 layers', () => {
   it('start at the backbone output, train only their own parameters and the head, and LoRA merges', async () => {
     const { lora } = await import('@vpeft/method-lora');
