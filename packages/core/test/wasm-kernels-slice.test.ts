@@ -64,3 +64,32 @@ describe('wasm Slice, SplitV and Unpack (copy only the slice)', () => {
     expect(Array.from(box)).toEqual(expected);
   });
 });
+
+describe('wasm Identity (shares memory, as cpu does)', () => {
+  it('tf.clone shares the data with one more reference; the clone outlives the original and a variable\'s later assign', async () => {
+    const backend = tf.backend() as unknown as { refCount(dataId: object): number };
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    expect(y.dataId).toBe(x.dataId);
+    expect(backend.refCount(x.dataId)).toBe(2);
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+    const v = tf.variable(tf.tensor1d([4, 5]));
+    const snapshot = tf.clone(v);
+    v.assign(tf.tensor1d([6, 7]));
+    expect(Array.from(await snapshot.data())).toEqual([4, 5]);
+    expect(Array.from(await v.data())).toEqual([6, 7]);
+    tf.dispose([y, v, snapshot]);
+  });
+
+  it('leaves tensor memory flat over repeated same-dtype casts in a gradient', () => {
+    const x = tf.randomNormal([64, 32], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([32, 16], 0, 1, 'float32', 2);
+    const step = () => tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.matMul(a as tf.Tensor2D, w as tf.Tensor2D), 2)))(x)).dispose();
+    step();
+    const before = tf.memory().numBytes;
+    for (let i = 0; i < 5; i++) step();
+    expect(tf.memory().numBytes).toBe(before);
+    tf.dispose([x, w]);
+  });
+});

@@ -5,6 +5,7 @@ import { conv2DBackpropFilter } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop';
 import { makeFusedMatMulKernel } from './fused-matmul';
+import { makeIdentityKernel } from './identity';
 import { WASM } from './kernel-utils';
 import { makeSliceKernel, makeSplitVKernel, makeUnpackKernel } from './slice';
 import { unsortedSegmentSum } from './unsorted-segment-sum';
@@ -23,6 +24,7 @@ const REPLACED: Record<string, (stock: tf.KernelFunc) => tf.KernelFunc> = {
   BatchMatMul: makeBatchMatMulKernel,
   _FusedMatMul: makeFusedMatMulKernel,
   Conv2DBackpropInput: makeConv2DBackpropInputKernel,
+  Identity: makeIdentityKernel,
   Slice: makeSliceKernel,
   SplitV: makeSplitVKernel,
   Unpack: makeUnpackKernel,
@@ -40,7 +42,8 @@ export function fastWasmKernelsRegistered(): boolean {
 /**
  * Registers vpeft's wasm kernels: a fast `BatchMatMul` and `_FusedMatMul` (every transpose, batch and
  * broadcast case through XNNPACK, instead of the stock ~3 GFLOP/s loop), `Slice`/`SplitV`/`Unpack` that
- * copy only the slice (the stock ones copy the whole input first), and the kernels the stock
+ * copy only the slice (the stock ones copy the whole input first), an `Identity` that shares memory
+ * instead of copying it, and the kernels the stock
  * backend lacks — `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`,
  * `DepthwiseConv2dNativeBackpropFilter`, `UnsortedSegmentSum` (the gradients of conv2d, depthwiseConv2d
  * and gather). Idempotent; a missing kernel that tfjs later ships itself is left alone. Called by
