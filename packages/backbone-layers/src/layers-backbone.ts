@@ -9,6 +9,8 @@ import {
   type BackboneForwardOptions,
   type ParameterRole,
   type SiteInfo,
+  type SiteRunner,
+  withoutGradient,
 } from '@vpeft/core';
 
 /** Options for {@link LayersModelBackbone}. */
@@ -37,6 +39,14 @@ interface Node {
   kind: 'conv' | 'linear' | 'norm' | 'other';
   /** Set for Conv2D layers run as a plain `tf.conv2d` (see `runPlainConv`). */
   plainConv?: PlainConv;
+  /** Names of the layer's parameters in the store. */
+  params: string[];
+}
+
+/** The part of the graph a training pass can run off the tape, and its outputs the rest consumes. */
+interface FrozenPart {
+  nodes: Set<string>;
+  frontier: string[];
 }
 
 const CONV = new Set(['Conv2D', 'DepthwiseConv2D']);
@@ -102,7 +112,7 @@ export class LayersModelBackbone implements Backbone {
         const cls = layer.getClassName();
         const kind = CONV.has(cls) ? 'conv' : cls === 'Dense' ? 'linear' : cls === 'BatchNormalization' ? 'norm' : 'other';
         const plainConv = plainConvOf(layer);
-        return { layer, inputs: inboundOf(layer), kind, ...(plainConv ? { plainConv } : {}) } satisfies Node;
+        return { layer, inputs: inboundOf(layer), kind, params: [], ...(plainConv ? { plainConv } : {}) } satisfies Node;
       });
     for (const node of this.nodes) for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
     for (const node of this.nodes) {
@@ -110,6 +120,7 @@ export class LayersModelBackbone implements Backbone {
         const short = weight.originalName.split('/').pop()!.replace(/:\d+$/, '');
         const variable = (weight as unknown as { read(): tf.Variable }).read();
         this.parameters.add({ name: `${node.layer.name}.${short}`, variable, role: roleOf(short), owner: 'backbone', trainable: false });
+        node.params.push(`${node.layer.name}.${short}`);
       }
     }
     const featureShape = byName.get(featuresLayer)!.outputShape as (number | null)[];
@@ -131,25 +142,88 @@ export class LayersModelBackbone implements Backbone {
     }
     const run = () => {
       const values = new Map<string, tf.Tensor>([[this.inputName, images]]);
-      const remaining = new Map(this.consumers);
-      for (const node of this.nodes) {
-        const inputs = node.inputs.map((name) => values.get(name)!);
-        const x = inputs.length === 1 ? inputs[0]! : inputs;
-        values.set(node.layer.name, this.runLayer(node, x, sites, training));
-        if (!training) {
-          // Free activations as soon as their last consumer ran (inference keeps only the live frontier).
-          for (const name of node.inputs) {
-            const left = remaining.get(name)! - 1;
-            remaining.set(name, left);
-            if (left === 0 && name !== this.inputName) values.get(name)!.dispose();
-          }
-        }
-      }
+      const frozen = training ? this.frozenPart(sites) : undefined;
+      if (frozen) this.runOffTape(images, frozen, values, sites);
+      // Inference frees activations as soon as their last consumer ran; training keeps them for the tape.
+      this.runNodes(values, sites, training, !training, frozen?.nodes);
       const out = values.get(this.config.featuresLayer)!;
       const flat = tf.reshape(out, [out.shape[0]!, this.featureDim]) as tf.Tensor2D;
       return sites.run<'features'>('features', flat, (t) => t);
     };
     return training ? run() : tf.tidy(run);
+  }
+
+  /** Runs the nodes (except `skip`) in order into `values`; with `free`, drops each activation after its last consumer. */
+  private runNodes(values: Map<string, tf.Tensor>, sites: SiteRunner, training: boolean, free: boolean, skip?: Set<string>, only?: Set<string>): void {
+    const remaining = new Map(this.consumers);
+    for (const node of this.nodes) {
+      const name = node.layer.name;
+      if (skip?.has(name) || (only && !only.has(name))) continue;
+      const inputs = node.inputs.map((input) => values.get(input)!);
+      values.set(name, this.runLayer(node, inputs.length === 1 ? inputs[0]! : inputs, sites, training));
+      if (!free) continue;
+      for (const input of node.inputs) {
+        const left = remaining.get(input)! - 1;
+        remaining.set(input, left);
+        if (left === 0 && input !== this.inputName) values.get(input)!.dispose();
+      }
+    }
+  }
+
+  /**
+   * The nodes a training pass need not tape: those that neither hold a trainable parameter, nor
+   * have an active site, nor depend on a node that does — typically the stem and early blocks when
+   * methods sit on the last blocks. No gradient can reach them, so keeping their activations for the
+   * tape would only cost memory (the 112x112 and 56x56 maps of a MobileNetV2). Undefined when the
+   * runner cannot tell which sites are active, or when every node is live.
+   */
+  private frozenPart(sites: SiteRunner): FrozenPart | undefined {
+    if (!sites.active) return undefined;
+    const live = new Set<string>();
+    const trains = (name: string) => {
+      const p = this.parameters.get(name);
+      return p.trainable || p.variable.trainable;
+    };
+    for (const node of this.nodes) {
+      const name = node.layer.name;
+      if (node.inputs.some((input) => live.has(input)) || sites.active(name) || node.params.some(trains)) live.add(name);
+    }
+    const nodes = new Set(this.nodes.map((n) => n.layer.name).filter((name) => !live.has(name)));
+    if (nodes.size === 0) return undefined;
+    const frontier = new Set<string>();
+    for (const node of this.nodes) {
+      if (live.has(node.layer.name)) for (const input of node.inputs) if (nodes.has(input)) frontier.add(input);
+    }
+    if (nodes.has(this.config.featuresLayer)) frontier.add(this.config.featuresLayer);
+    return { nodes, frontier: [...frontier] };
+  }
+
+  /**
+   * Runs the frozen part as in inference (off the tape, activations freed early) and puts its
+   * frontier into `values`. `withoutGradient` returns one tensor, so several frontier activations
+   * travel packed in one flat tensor and are sliced apart after.
+   */
+  private runOffTape(images: tf.Tensor4D, frozen: FrozenPart, values: Map<string, tf.Tensor>, sites: SiteRunner): void {
+    const shapes: number[][] = [];
+    const packed = withoutGradient(images, () => tf.tidy(() => {
+      const inner = new Map<string, tf.Tensor>([[this.inputName, images]]);
+      // Training semantics inside (dropout stays active); nothing here is taped, so activations are
+      // freed after their last consumer, as in inference (the frontier has live consumers: it stays).
+      this.runNodes(inner, sites, true, true, undefined, frozen.nodes);
+      const outs = frozen.frontier.map((name) => inner.get(name)!);
+      for (const out of outs) shapes.push(out.shape);
+      return outs.length === 1 ? outs[0]! : tf.concat(outs.map((out) => tf.reshape(out, [-1])));
+    }));
+    if (frozen.frontier.length === 1) {
+      values.set(frozen.frontier[0]!, packed);
+      return;
+    }
+    let offset = 0;
+    frozen.frontier.forEach((name, i) => {
+      const size = tf.util.sizeFromShape(shapes[i]!);
+      values.set(name, tf.reshape(tf.slice(packed, [offset], [size]), shapes[i]!));
+      offset += size;
+    });
   }
 
   private runLayer(node: Node, x: tf.Tensor | tf.Tensor[], sites: NonNullable<BackboneForwardOptions['sites']>, training: boolean): tf.Tensor {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPeft, initBackend } from '@vpeft/core';
+import { applyPeft, initBackend, type SiteRunner } from '@vpeft/core';
 import { bitEqual, snapshot, trainSteps } from '@vpeft/core/testing';
 import { bitfit } from '@vpeft/method-bitfit';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,44 @@ describe('training cost on the frozen MobileNetV2', () => {
     expect(kernels.has('DepthwiseConv2dNativeBackpropFilter')).toBe(false);
     expect(kernels.has('Tile')).toBe(false);
     tf.dispose([x, y]);
+    model.dispose();
+  });
+});
+
+describe('a frozen prefix runs off the tape', () => {
+  // block_14_project sits inside a residual block: the frozen part then hands over two activations
+  // (its input, and block 13's output that the residual add consumes), packed into one tensor.
+  it.each([[['block_16_project', 'Conv_1']], [['block_14_project']]])('LoRA on %j: the same gradients as a fully taped pass, a fraction of the live memory', async (targets) => {
+    const { lora } = await import('@vpeft/method-lora');
+    const { maxAbsDiff } = await import('@vpeft/core/testing');
+    const model = applyPeft(backbone, lora({ r: 4, targets }), { numClasses: 3 });
+    // A non-zero head, so gradient reaches the LoRA factors (B starts at zero, A gets none until B moves).
+    const head = model.parameters.variable('head.weight');
+    head.assign(tf.randomNormal(head.shape, 0, 0.1, 'float32', 8));
+    const x = tf.randomUniform([2, 224, 224, 3], 0, 1, 'float32', 6) as tf.Tensor4D;
+    const y = tf.oneHot(tf.tensor1d([2, 0], 'int32'), 3);
+    const variables = model.trainableParameters().map((p) => p.variable);
+    const pass = (sites: SiteRunner) => {
+      let bytes = 0;
+      const { value, grads } = tf.variableGrads(() => {
+        const features = backbone.forward(x, { training: true, sites });
+        bytes = tf.memory().numBytes;
+        return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(features, head), model.parameters.variable('head.bias')));
+      }, variables);
+      value.dispose();
+      return { grads, bytes };
+    };
+    const runner = model.chains.runner(true);
+    const lean = pass(runner);
+    // The same runner without `active`: the backbone cannot tell what is frozen and tapes everything.
+    const full = pass({ run: runner.run });
+    for (const v of variables) {
+      const a = lean.grads[v.name]!.dataSync();
+      expect(maxAbsDiff(a, full.grads[v.name]!.dataSync()), v.name).toBeLessThan(1e-6);
+      if (/lora_B|head/.test(v.name)) expect(Math.max(...Array.from(a, Math.abs)), v.name).toBeGreaterThan(0);
+    }
+    expect(lean.bytes).toBeLessThan(full.bytes / 4);
+    tf.dispose([x, y, ...Object.values(lean.grads), ...Object.values(full.grads)]);
     model.dispose();
   });
 });

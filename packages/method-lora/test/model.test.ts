@@ -52,7 +52,11 @@ describe('LoRA on the tiny ViT', () => {
 
     const merged = model.predict(batch.x);
     expect(maxAbsDiff(unmerged.dataSync(), merged.dataSync())).toBeLessThan(1e-5);
+    // A merged module no longer acts at its site (a backbone may then run that part off the tape).
+    expect(model.chains.runner(true).active?.('blocks.1.attn.qkv')).toBe(false);
     model.unmerge();
+    expect(model.chains.runner(true).active?.('blocks.1.attn.qkv')).toBe(true);
+    expect(model.chains.runner(true).active?.('blocks.1.attn.proj')).toBe(false);
     for (const p of backbone.parameters.list()) expect(maxAbsDiff(original.get(p.name)!, p.variable.dataSync()), p.name).toBeLessThan(1e-6);
     tf.dispose([batch.x, batch.y, unmerged, merged]);
     model.dispose({ backbone: true });

@@ -58,6 +58,7 @@ export class SiteChains {
         }
         return next(input);
       },
+      active: (name: string) => (this.bySite.get(name) ?? []).some((attached) => !attached.merged),
     };
   }
 }

@@ -110,9 +110,16 @@ export interface SiteRunner {
     op: Next<K>,
     extra?: Pick<TransformContext, 'layout' | 'normalize'>,
   ): SiteValueMap[K];
+  /**
+   * Whether `run` does anything at `site` besides `op` (a transform is attached and not merged).
+   * Optional: a backbone may use it to run a frozen part that no transform and no trainable
+   * parameter touches off the gradient tape; without it, every site counts as active.
+   */
+  active?(site: string): boolean;
 }
 
 /** A runner with no transforms: the plain backbone. */
 export const identitySiteRunner: SiteRunner = {
   run: (_site, input, op) => op(input),
+  active: () => false,
 };
