@@ -6,6 +6,7 @@ import { createTestViT, maxAbsDiff, randomBatch } from '../src/testing/fixtures'
 import { trainSteps } from '../src/testing/train-steps';
 import { vitConfigs } from '../src/vit/config';
 import { createViT } from '../src/vit/vit';
+import type { SiteRunner } from '../src/sites/site';
 
 beforeAll(async () => {
   await initBackend();
@@ -122,6 +123,43 @@ describe('linear probe off the tape', () => {
     expect(maxAbsDiff(grads[model.parameters.variable('head.weight').name]!.dataSync(), expected.flat())).toBeLessThan(1e-5);
     tf.dispose([value, grads]);
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose({ backbone: true });
+  });
+});
+
+describe('ViT frozen prefix off the tape', () => {
+  it('tuning only the last block gives the fully taped gradients and keeps the earlier blocks off the tape', () => {
+    const backbone = createTestViT(3);
+    const model = applyPeft(backbone, [], { numClasses: 3 });
+    const depth = vitConfigs.vit_test_patch8_32.depth;
+    const last = `blocks.${depth - 1}.**`;
+    expect(model.parameters.unfreeze(last)).toBeGreaterThan(0);
+    const head = model.parameters.variable('head.weight');
+    head.assign(tf.randomNormal(head.shape, 0, 0.5, 'float32', 4));
+    const batch = randomBatch(backbone, 4, 3);
+    const y = tf.oneHot(batch.y, 3);
+    const variables = model.trainableParameters().map((p) => p.variable);
+    const pass = (sites: SiteRunner) => {
+      let bytes = 0;
+      const { value, grads } = tf.variableGrads(() => {
+        const features = backbone.forward(batch.x, { training: true, sites });
+        bytes = tf.memory().numBytes;
+        return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(features, head), model.parameters.variable('head.bias')));
+      }, variables);
+      value.dispose();
+      return { grads, bytes };
+    };
+    const before = tf.memory().numBytes;
+    const runner = model.chains.runner(true);
+    const lean = pass(runner);
+    const full = pass({ run: runner.run }); // no `active`: the backbone tapes every stage
+    for (const v of variables) {
+      expect(maxAbsDiff(lean.grads[v.name]!.dataSync(), full.grads[v.name]!.dataSync()), v.name).toBeLessThan(1e-6);
+    }
+    expect(Math.max(...Array.from(lean.grads[model.parameters.variable(`blocks.${depth - 1}.mlp.fc2.weight`).name]!.dataSync(), Math.abs))).toBeGreaterThan(0);
+    // Live activations: only the last block's (and the off-tape output) against every block's.
+    expect(lean.bytes - before).toBeLessThan((full.bytes - before) / depth + 64 * 1024);
+    tf.dispose([batch.x, batch.y, y, ...Object.values(lean.grads), ...Object.values(full.grads)]);
     model.dispose({ backbone: true });
   });
 });

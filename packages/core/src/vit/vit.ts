@@ -7,6 +7,7 @@ import { gelu } from '../ops/gelu';
 import { layerNorm } from '../ops/layer-norm';
 import { linear } from '../ops/linear';
 import { dropPath } from '../ops/regularization';
+import { withoutGradient } from '../ops/without-gradient';
 import { ParameterStore, type ParameterRole } from '../params/parameter';
 import { identitySiteRunner, type SiteInfo, type SiteRunner, type TokenLayout, type TokenSequence } from '../sites/site';
 import { resolveViTConfig, type ViTConfig, type ViTConfigName } from './config';
@@ -79,8 +80,10 @@ export class ViT implements Backbone {
     }
     // Inference: one tidy per stage keeps only the running token sequence alive.
     const stage = <T,>(fn: () => T): T => (training ? fn() : (tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T));
-    let seq = stage(() => this.embed(images, sites));
-    for (let i = 0; i < depth; i++) {
+    // Training: the stages before the first one a gradient can reach run off the tape (as in inference).
+    const frozen = training ? this.frozenStages(sites) : 0;
+    let seq = frozen > 0 ? this.runOffTape(images, frozen, sites) : stage(() => this.embed(images, sites));
+    for (let i = Math.max(frozen - 1, 0); i < depth; i++) {
       const before = seq;
       seq = stage(() => this.block(i, sites.run<'tokens'>(`blocks.${i}.tokens`, before, (s) => s), sites, training));
       if (!training) before.tokens.dispose();
@@ -94,6 +97,45 @@ export class ViT implements Backbone {
     });
     if (!training) seq.tokens.dispose();
     return features;
+  }
+
+  /**
+   * How many leading stages (0: the embedding, i + 1: block i) no gradient can reach: none of their
+   * parameters trains and no method acts at their sites. 0 when the runner cannot tell (no `active`).
+   */
+  private frozenStages(sites: SiteRunner): number {
+    if (!sites.active) return 0;
+    const stageOf = (name: string) => {
+      const block = /^blocks\.(\d+)\./.exec(name);
+      if (block) return Number(block[1]) + 1;
+      return name === 'norm' || name === 'features' || name.startsWith('norm.') ? this.config.depth + 1 : 0;
+    };
+    let first = this.config.depth + 1;
+    for (const p of this.parameters.list()) {
+      if (p.owner === 'backbone' && (p.trainable || p.variable.trainable)) first = Math.min(first, stageOf(p.name));
+    }
+    for (const site of this.siteList) if (sites.active(site.name)) first = Math.min(first, stageOf(site.name));
+    return first;
+  }
+
+  /**
+   * The first `count` stages as in inference — off the tape, one tidy per stage, so only the running
+   * token sequence stays alive — with training semantics (drop-path stays active); the token sequence
+   * they return is a constant.
+   */
+  private runOffTape(images: tf.Tensor4D, count: number, sites: SiteRunner): TokenSequence {
+    let layout: TokenLayout | undefined;
+    const tokens = withoutGradient(images, () => {
+      let seq = tf.tidy(() => this.embed(images, sites) as unknown as tf.TensorContainer) as unknown as TokenSequence;
+      for (let i = 0; i < count - 1; i++) {
+        const before = seq;
+        seq = tf.tidy(() => this.block(i, sites.run<'tokens'>(`blocks.${i}.tokens`, before, (x) => x), sites, true) as unknown as tf.TensorContainer) as unknown as TokenSequence;
+        before.tokens.dispose();
+      }
+      layout = seq.layout;
+      return seq.tokens;
+    });
+    return { tokens, layout: layout! };
   }
 
   private embed(images: tf.Tensor4D, sites: SiteRunner): TokenSequence {
