@@ -145,7 +145,7 @@ export class LayersModelBackbone implements Backbone {
       const frozen = training ? this.frozenPart(sites) : undefined;
       if (frozen) this.runOffTape(images, frozen, values, sites);
       // Inference frees activations as soon as their last consumer ran; training keeps them for the tape.
-      this.runNodes(values, sites, training, !training, frozen?.nodes);
+      this.runNodes(values, sites, training, !training, (name) => !frozen?.nodes.has(name));
       const out = values.get(this.config.featuresLayer)!;
       const flat = tf.reshape(out, [out.shape[0]!, this.featureDim]) as tf.Tensor2D;
       return sites.run<'features'>('features', flat, (t) => t);
@@ -153,12 +153,12 @@ export class LayersModelBackbone implements Backbone {
     return training ? run() : tf.tidy(run);
   }
 
-  /** Runs the nodes (except `skip`) in order into `values`; with `free`, drops each activation after its last consumer. */
-  private runNodes(values: Map<string, tf.Tensor>, sites: SiteRunner, training: boolean, free: boolean, skip?: Set<string>, only?: Set<string>): void {
+  /** Runs the nodes `runs` selects, in order, into `values`; with `free`, drops each activation after its last consumer. */
+  private runNodes(values: Map<string, tf.Tensor>, sites: SiteRunner, training: boolean, free: boolean, runs: (name: string) => boolean): void {
     const remaining = new Map(this.consumers);
     for (const node of this.nodes) {
       const name = node.layer.name;
-      if (skip?.has(name) || (only && !only.has(name))) continue;
+      if (!runs(name)) continue;
       const inputs = node.inputs.map((input) => values.get(input)!);
       values.set(name, this.runLayer(node, inputs.length === 1 ? inputs[0]! : inputs, sites, training));
       if (!free) continue;
@@ -209,7 +209,7 @@ export class LayersModelBackbone implements Backbone {
       const inner = new Map<string, tf.Tensor>([[this.inputName, images]]);
       // Training semantics inside (dropout stays active); nothing here is taped, so activations are
       // freed after their last consumer, as in inference (the frontier has live consumers: it stays).
-      this.runNodes(inner, sites, true, true, undefined, frozen.nodes);
+      this.runNodes(inner, sites, true, true, (name) => frozen.nodes.has(name));
       const outs = frozen.frontier.map((name) => inner.get(name)!);
       for (const out of outs) shapes.push(out.shape);
       return outs.length === 1 ? outs[0]! : tf.concat(outs.map((out) => tf.reshape(out, [-1])));
