@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { VpeftError } from '@vpeft/core';
 import { NAMED_BACKBONES } from './backbones';
+import { convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
 import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
@@ -27,6 +28,7 @@ usage:
   vpeft merge   --backbone B [--weights W] --adapter DIR --out merged.safetensors
   vpeft train   --backbone B --data D [--method M]... [recipe options] [--out DIR]   (vpeft train --help)
   vpeft eval    --backbone B --adapter DIR --data D [--split test|val]
+  vpeft convert --from npz|hf|dinov2|clip IN --out model.safetensors   (vpeft convert --help)
   vpeft demo    fine-tune the bundled pre-trained ViT on MNIST digits 5-9: linear probe vs LoRA
 
 common options:
@@ -43,6 +45,7 @@ const extraCommands = new Map<string, Command>([
   ['train', trainCommand],
   ['eval', evalCommand],
   ['demo', demoCommand],
+  ['convert', convertCommand],
 ]);
 
 /** Registers a subcommand. */

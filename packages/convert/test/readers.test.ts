@@ -52,7 +52,7 @@ describe('layout errors name the file, the key and what was expected', () => {
 
   it('a tensor the layout does not have is not silently dropped', async () => {
     const { tensors } = await readSafetensors(fixture('clip.safetensors'));
-    tensors.set('visual.transformer.resblocks.0.ls_1.gamma', { shape: [32], data: new Float32Array(32) });
+    tensors.set('visual.transformer.resblocks.0.ls_1.gamma', { dtype: 'F32', shape: [32], data: new Float32Array(32) });
     expect(() => fromClip(tensors, 'clip', { numHeads: 4 })).toThrow(/1 tensor\(s\) not in the OpenAI\/OpenCLIP ViT layout: visual\.transformer\.resblocks\.0\.ls_1\.gamma/);
   });
 
