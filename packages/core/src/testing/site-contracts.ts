@@ -52,10 +52,10 @@ export function describeAttentionSiteConformance(options: SiteContractOptions): 
         expect(q.shape, site.name).toEqual([batchSize, heads, q.shape[2], dim / heads]);
         expect(k.shape, site.name).toEqual(q.shape);
         expect(v.shape, site.name).toEqual(q.shape);
-        const out = op(input);
+        const out = op(input) as tf.Tensor;
         expect(out.shape, site.name).toEqual([batchSize, q.shape[2], dim]);
         seen.add(site.name);
-        return out;
+        return out as never;
       });
       const plain = backbone.forward(x);
       const hooked = backbone.forward(x, { sites: runner });
@@ -144,9 +144,9 @@ export function describeTapConformance(options: SiteContractOptions): void {
         const runner: SiteRunner = {
           run: (name, input, op, extra) => {
             if (taps.has(name)) {
-              const sum = tf.sum(input as tf.Tensor);
+              const sum = tf.sum(input as tf.Tensor) as tf.Scalar;
               const acc = (runner as { acc?: tf.Scalar }).acc;
-              (runner as { acc?: tf.Scalar }).acc = acc ? tf.add(acc, sum) : sum;
+              (runner as { acc?: tf.Scalar }).acc = acc ? (tf.add(acc, sum) as tf.Scalar) : sum;
               return input as never;
             }
             void extra;
