@@ -97,12 +97,13 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
     microBatch: values['micro-batch'] === undefined ? undefined : number(values['micro-batch'], 'micro-batch', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
     seed: number(values.seed ?? 42, 'seed', Number.isInteger, 'an integer'),
   };
+  // The data first: a damaged split file is reported before the backend and the model are loaded.
+  const task = await loadTaskData(String(values.data), recipe.seed);
   const backend = await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
   await discoverMethods();
   const methods = ((values.method as string[] | undefined) ?? []).map(parseMethodSpec);
   const { backbone, description, pretrained } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined });
   if (!pretrained) out.note(`note: ${description} — PEFT on random weights measures nothing useful; pass a pre-trained backbone`);
-  const task = await loadTaskData(String(values.data), recipe.seed);
   out.note(`backend ${describeBackend(backend)}; backbone ${description}; data ${task.name} (${task.train.samples.length} train, ${task.val.samples.length} val, ${task.test.samples.length} test, ${task.numClasses} classes)`);
   const label = methods.map((m) => m.name).join('+') || 'linear';
   const workers = values.workers === undefined ? 1 : number(values.workers, 'workers', (n) => Number.isInteger(n) && n > 0, 'a positive integer');

@@ -20,6 +20,17 @@ export interface CreateContext {
    * (seeded from the model seed and the full name) or taken from a tensor.
    */
   parameter(localName: string, shape: number[], init: Initializer | tf.Tensor, role?: ParameterRole): tf.Variable;
+  /**
+   * Every site this method instance builds at (what `targets` returned), in build order — e.g. to
+   * know this site's position among them, or which one comes first.
+   */
+  readonly targets: readonly SiteInfo[];
+  /**
+   * A trainable variable shared by all of this instance's modules, named `<owner>.<localName>`:
+   * created by the first call, the same variable for every later call with that name (the shape
+   * must match). For parts used at every site, e.g. prefix tuning's reparameterisation MLP.
+   */
+  sharedParameter(localName: string, shape: number[], init: Initializer | tf.Tensor, role?: ParameterRole): tf.Variable;
 }
 
 /** What a method builds at one site: the transform and, when the math allows, merge/unmerge. */
@@ -64,6 +75,13 @@ export interface MethodSpec<Options extends object> {
   select?(parameter: Parameter, options: Options, ctx: SelectContext): boolean;
   /** Whether the model's output is unchanged at step 0 (zero-initialised output path). */
   zeroInit?(options: Options): boolean;
+  /**
+   * For methods that are not the identity at initialisation (e.g. SSF's scale ~ N(1, 0.02)): the
+   * value every element of the method's parameter `parameterName` takes to make the method the
+   * identity (SSF: 1 for a scale, 0 for a shift). The conformance suite sets these values and checks
+   * the model then reproduces the backbone. `undefined` for a parameter with no such value.
+   */
+  identityValue?(parameterName: string, options: Options): number | undefined;
 }
 
 /** A method definition: the spec plus `configure` to make instances. */
