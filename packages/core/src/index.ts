@@ -24,7 +24,8 @@ export { SiteChains, type AttachedModule } from './model/site-chain';
 export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './model/summary';
 export { loadPeftModel } from './model/load-peft-model';
 export { registerAdapterFormat, getAdapterFormat, listAdapterFormats, type AdapterFormat } from './model/adapter-format';
-export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig, checkBackboneMatches, type AdapterConfig } from './model/adapter-io';
+export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig, checkBackboneMatches, adapterModelConfig, type AdapterConfig, type AdapterModelConfig } from './model/adapter-io';
+export { applyAdapterConfig } from './model/apply-adapter-config';
 export { gelu, quickGelu } from './ops/gelu';
 export { layerNorm } from './ops/layer-norm';
 export { linear } from './ops/linear';
@@ -38,4 +39,3 @@ export { loadViT, assignTimmWeights, exportTimmWeights, isHeadKey, type LoadViTO
 export { bicubicMatrix, resampleGrid } from './vit/resample';
 export { writeFileAtomic } from './io/atomic-write';
 export * from './io/safetensors';
-export { batchGradients, createDataParallelTrainer, splitBatch, type BatchGradients, type BatchGradientsOptions, type DataParallelOptions, type DataParallelTrainer } from './parallel/index';
