@@ -14,7 +14,7 @@ function sideWidth(targets: readonly SiteInfo[], options: SideOptions): number {
 
 /** Side attention heads: the option, or the backbone's `numHeads` when it divides the side width, else 1. */
 function sideHeads(width: number, options: SideOptions, backboneHeads: unknown): number {
-  if (options.heads !== 'auto') return options.heads;
+  if (options.heads > 0) return options.heads;
   return typeof backboneHeads === 'number' && width % backboneHeads === 0 ? backboneHeads : 1;
 }
 
@@ -27,7 +27,7 @@ function sideTargets(sites: readonly SiteInfo[], options: SideOptions): SiteInfo
     throw new OptionError('reduction', options.reduction, `a divisor of the feature width ${features.dim}`, 'side');
   }
   const width = features.dim / options.reduction;
-  if (options.heads !== 'auto' && width % options.heads !== 0) throw new OptionError('heads', options.heads, `a divisor of the side width ${width}`, 'side');
+  if (options.heads > 0 && width % options.heads !== 0) throw new OptionError('heads', options.heads, `a divisor of the side width ${width}`, 'side');
   for (const tap of taps) if (!tap.dim) throw new OptionError('taps', tap.name, 'tap sites that declare their width (dim)', 'side');
   return [...taps, features];
 }

@@ -11,8 +11,8 @@ export interface SideOptions {
    * as LST's side network) or `mlp` (its MLP half only: an adapter ladder, cheaper).
    */
   block: 'transformer' | 'mlp';
-  /** Attention heads of the side blocks; `auto`: the backbone's `numHeads` when it divides D/r, else 1. */
-  heads: number | 'auto';
+  /** Attention heads of the side blocks; 0 (auto): the backbone's `numHeads` when it divides D/r, else 1. */
+  heads: number;
   /** Initial gate parameter α (LST's `gate_alpha`); a gate is `sigmoid(α / T)`, so 0 starts at ½. */
   gateAlpha: number;
   /** Gate temperature T (LST's `gate_T`). */
@@ -29,7 +29,7 @@ export const SIDE_DEFAULTS: SideOptions = {
   reduction: 8,
   taps: ['**'],
   block: 'transformer',
-  heads: 'auto',
+  heads: 0,
   gateAlpha: 0,
   gateTemperature: 0.1,
   fusion: 'gate',
@@ -43,7 +43,7 @@ export function validateSideOptions(options: SideOptions): void {
     throw new OptionError('taps', taps, 'a non-empty array of tap-site globs, e.g. ["blocks.*.output"]', 'side');
   }
   if (block !== 'transformer' && block !== 'mlp') throw new OptionError('block', block, '"transformer" or "mlp"', 'side');
-  if (heads !== 'auto' && (!Number.isInteger(heads) || heads < 1)) throw new OptionError('heads', heads, '"auto" or a positive integer dividing the side width', 'side');
+  if (!Number.isInteger(heads) || heads < 0) throw new OptionError('heads', heads, '0 (auto) or a positive integer dividing the side width', 'side');
   if (typeof gateAlpha !== 'number' || !Number.isFinite(gateAlpha)) throw new OptionError('gateAlpha', gateAlpha, 'a finite number', 'side');
   if (typeof gateTemperature !== 'number' || !(gateTemperature > 0)) throw new OptionError('gateTemperature', gateTemperature, 'a positive number', 'side');
   if (fusion !== 'gate' && fusion !== 'replace') throw new OptionError('fusion', fusion, '"gate" or "replace"', 'side');
