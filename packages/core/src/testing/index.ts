@@ -3,5 +3,5 @@
  * (a tiny randomised ViT, seeded batches) and comparison helpers for tests.
  */
 export { describeMethodConformance, type ConformanceOptions } from './conformance';
-export { createTestViT, randomBatch, snapshot, maxAbsDiff, bitEqual } from './fixtures';
-export { trainSteps } from './train-steps';
+export { createTestViT, randomBatch, snapshot, snapshotAsync, read, maxAbsDiff, bitEqual } from './fixtures';
+export { trainSteps, trainStepsAsync, trainStep, type TrainStepsOptions } from './train-steps';
