@@ -3,5 +3,6 @@
  * (a tiny randomised ViT, seeded batches) and comparison helpers for tests.
  */
 export { describeMethodConformance, type ConformanceOptions } from './conformance';
+export { describeAttentionSiteConformance, describeTapConformance, type SiteContractOptions } from './site-contracts';
 export { createTestViT, randomBatch, snapshot, snapshotAsync, read, maxAbsDiff, bitEqual } from './fixtures';
 export { trainSteps, trainStepsAsync, trainStep, type TrainStepsOptions } from './train-steps';
