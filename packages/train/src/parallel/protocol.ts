@@ -1,17 +1,17 @@
-import type { BackendChoice } from '../backend/backend';
+import type { BackendChoice } from '@vpeft/core';
+import type { WorkerModelSpec } from './worker-model';
 
 /** workerData of a gradient worker. */
 export interface GradientWorkerInit {
-  /** URL of the ESM module whose `createModel()` builds the model (worker side). */
-  modelModule: string;
+  /** How the worker rebuilds the main thread's model. */
+  model: WorkerModelSpec;
   backend: BackendChoice;
   fastKernels: boolean;
   microBatch?: number;
   /** All parameter names in order (checked against the worker's model) and their values. */
   allNames: string[];
   allValues: SharedArrayBuffer;
-  /** Trainable parameter names in order; their values are re-read from `params` before every step. */
-  trainableNames: string[];
+  /** The trainable parameters' values (in `model.trainableNames` order), re-read before every step. */
   params: SharedArrayBuffer;
   /** This worker's gradient output, in the trainable layout. */
   grads: SharedArrayBuffer;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Parameter } from '../params/parameter';
+import type { Parameter } from '@vpeft/core';
 
 /** Where each parameter lives in a flat float32 buffer: names in order, with offsets and sizes. */
 export interface FlatLayout {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { VpeftError } from '../errors/errors';
+import { VpeftError } from '@vpeft/core';
 
 /** Whether this module runs from TypeScript source (tests, tsx) rather than the built `dist/`. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -24,7 +24,7 @@ export function spawnGradientWorker(workerData: unknown): Worker {
     const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
     tsxApi = pathToFileURL(join(dirname(manifest), exports['./esm/api']!.import.default)).href;
   } catch {
-    throw new VpeftError('data-parallel workers running @vpeft/core from TypeScript source need the tsx package (npm i -D tsx), or use the built package');
+    throw new VpeftError('data-parallel workers running @vpeft/train from TypeScript source need the tsx package (npm i -D tsx), or use the built package');
   }
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
   return new Worker(bootstrap, { eval: true, workerData, execArgv: ['--conditions=@vpeft/source'] });

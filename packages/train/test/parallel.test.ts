@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchGradients, createDataParallelTrainer, initBackend, splitBatch, type DataParallelTrainer, type PeftModel } from '@vpeft/core';
-import { createModel } from './fixtures/parallel-model';
-
-const MODULE = new URL('./fixtures/parallel-model.ts', import.meta.url);
+import { initBackend, type PeftModel } from '@vpeft/core';
+import { createDataParallelTrainer, lossGradients, splitBatch, trainingTargets, type DataParallelTrainer } from '../src/index';
+import { createModel, METHOD_MODULE } from './fixtures/parallel-model';
 
 /** The fixture model with every parameter perturbed, so workers only agree if they copy the values. */
 function perturbedModel(): PeftModel {
@@ -21,6 +20,7 @@ function maxDiff(a: tf.NamedTensorMap, b: tf.NamedTensorMap): number {
 
 const images = () => tf.randomNormal([5, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
 const labels = () => tf.tensor1d([0, 3, 1, 4, 2], 'int32');
+const targets = () => tf.tidy(() => trainingTargets(labels(), 5));
 
 describe('splitBatch', () => {
   it('splits n images into near-equal contiguous shares that cover the batch', () => {
@@ -30,15 +30,15 @@ describe('splitBatch', () => {
   });
 });
 
-describe('batchGradients', () => {
+describe('lossGradients', () => {
   beforeAll(async () => { await initBackend(); });
 
   it('micro-batched gradients equal the one-pass gradient of the mean loss', () => {
     const model = perturbedModel();
     const x = images();
-    const y = labels();
-    const whole = batchGradients(model, x, y);
-    const chunked = batchGradients(model, x, y, { microBatch: 2 });
+    const y = targets();
+    const whole = lossGradients(model, x, y);
+    const chunked = lossGradients(model, x, y, { microBatch: 2 });
     expect(Math.abs(whole.loss - chunked.loss)).toBeLessThan(1e-5);
     expect(maxDiff(whole.grads, chunked.grads)).toBeLessThan(1e-5);
     expect(Object.keys(whole.grads)).toHaveLength(model.trainableVariables().length);
@@ -54,11 +54,11 @@ describe('createDataParallelTrainer', () => {
 
   it('two workers give the single-thread batch gradient (uneven split, copied weights) to 1e-5', async () => {
     const model = perturbedModel();
-    trainer = await createDataParallelTrainer(model, { modelModule: MODULE, workers: 2, microBatch: 2 });
+    trainer = await createDataParallelTrainer(model, { imports: [METHOD_MODULE], workers: 2, microBatch: 2 });
     expect(trainer.workers).toBe(2);
     const x = images();
-    const y = labels();
-    const single = batchGradients(model, x, y);
+    const y = targets();
+    const single = lossGradients(model, x, y);
     const parallel = await trainer.gradients(x, y);
     expect(Math.abs(single.loss - parallel.loss)).toBeLessThan(1e-5);
     expect(maxDiff(single.grads, parallel.grads)).toBeLessThan(1e-5);
@@ -68,13 +68,13 @@ describe('createDataParallelTrainer', () => {
     // (SGD, not Adam: Adam scales float noise in exactly-zero gradients, e.g. the key bias's, up to the learning rate.)
     const reference = perturbedModel();
     const x2 = images();
-    const y2 = labels();
+    const y2 = targets();
     const optimizer: tf.Optimizer = tf.train.sgd(0.1);
     const referenceOptimizer: tf.Optimizer = tf.train.sgd(0.1);
     let tensorsAfterFirst = 0;
     for (let step = 0; step < 3; step++) {
       await trainer.step(x2, y2, optimizer);
-      const { grads } = batchGradients(reference, x2, y2);
+      const { grads } = lossGradients(reference, x2, y2);
       referenceOptimizer.applyGradients(grads);
       tf.dispose(grads);
       if (step === 0) tensorsAfterFirst = tf.memory().numTensors;
@@ -91,16 +91,15 @@ describe('createDataParallelTrainer', () => {
     model.dispose();
   });
 
-  it('refuses a model module whose trainable parameters differ, naming them', async () => {
+  it('fails naming the method when a worker cannot register it (no package, not in imports)', async () => {
     const model = perturbedModel();
-    await expect(createDataParallelTrainer(model, { modelModule: new URL('./fixtures/parallel-model-bad.ts', import.meta.url), workers: 1 }))
-      .rejects.toThrow(/other trainable parameters.*missing blocks\.1\./);
+    await expect(createDataParallelTrainer(model, { workers: 1 })).rejects.toThrow(/test-output-scale/);
     model.dispose();
   });
 
   it('validates its options', async () => {
     const model = perturbedModel();
-    await expect(createDataParallelTrainer(model, { modelModule: MODULE, workers: 0 })).rejects.toThrow(/option `workers` got 0/);
+    await expect(createDataParallelTrainer(model, { imports: [METHOD_MODULE], workers: 0 })).rejects.toThrow(/option `workers` got 0/);
     model.dispose();
   });
 });

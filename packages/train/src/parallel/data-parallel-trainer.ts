@@ -1,24 +1,26 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { currentBackend } from '../backend/backend';
-import { OptionError, VpeftError } from '../errors/errors';
-import type { PeftModel } from '../model/peft-model';
-import type { BatchGradients } from './batch-gradients';
-import { toTargets } from './batch-gradients';
+import { adapterModelConfig, currentBackend, OptionError, VpeftError, type PeftModel } from '@vpeft/core';
+import type { TrainingGradients } from '../gradients';
+import { trainingTargets } from '../loss';
 import { flatLayout, writeParameters, type FlatLayout } from './flat-parameters';
 import type { GradientReply, GradientRequest, GradientWorkerInit } from './protocol';
 import { spawnGradientWorker } from './spawn-worker';
 
+/** The loss and gradients of one batch (the caller disposes `grads`). */
+export type BatchGradients = Pick<TrainingGradients, 'loss' | 'grads'>;
+
 /** Options for {@link createDataParallelTrainer}. */
 export interface DataParallelOptions {
   /**
-   * URL or absolute path of an ES module exporting `createModel(): PeftModel | Promise<PeftModel>`
-   * that builds the same model (same backbone, methods and trainable set) inside each worker; the
-   * workers then copy every parameter value from the main thread's model, so random initialisation
-   * or loaded weights need not be reproduced. The module must import `@vpeft/core` (not a copy).
+   * Modules each worker imports before it rebuilds the model (URLs, or absolute paths): plugins that
+   * register the model's methods. A module whose default export is a function has it called and
+   * awaited (e.g. a plugin discovery). Methods whose package can be imported from `@vpeft/train`
+   * need no entry: the worker imports the package the adapter config names.
    */
-  modelModule: string | URL;
+  imports?: ReadonlyArray<string | URL>;
   /** Worker threads, each with its own backend instance and heap; default: the available cores. */
   workers?: number;
   /** Each worker computes its share in chunks of this many images (bounded memory); default: all at once. */
@@ -32,7 +34,8 @@ export interface DataParallelTrainer {
   /**
    * The gradient of the mean softmax cross-entropy over the batch w.r.t. the model's trainable
    * variables (keyed by variable name; the caller disposes them) — the batch split across the
-   * workers, each worker's mean gradient weighted by its share. Uses the parameters' current values.
+   * workers, each running `lossGradients` on its share, weighted by its share. `labels` are class ids
+   * `[B]` or targets `[B, numClasses]` (e.g. label-smoothed). Uses the parameters' current values.
    */
   gradients(images: tf.Tensor4D, labels: tf.Tensor): Promise<BatchGradients>;
   /** {@link gradients} then `optimizer.applyGradients` on the main thread's variables; returns the loss. */
@@ -91,17 +94,21 @@ function sharedCopy(values: Float32Array): SharedArrayBuffer {
  * tfjs backend and wasm heap — the wasm backend computes on one thread in Node), their gradients are
  * averaged weighted by image count, and the optimizer updates the main thread's variables. Same step
  * semantics as one thread: the gradient is that of the mean loss over the whole batch (exactly, up to
- * float summation order). Parameters, images and gradients travel through SharedArrayBuffers.
+ * float summation order). Each worker rebuilds the model from its adapter config (the backbone from
+ * its config, the methods by name and options, as `saveAdapter` writes them), makes the same
+ * parameters trainable and copies every value from this thread's model, so random initialisation or
+ * loaded weights need not be reproduced. Parameters, images and gradients travel through
+ * SharedArrayBuffers.
  *
  * ```ts
- * // model.ts: export const createModel = () => applyPeft(createViT('vit_tiny_patch16_224'), [lora()], { numClasses: 10 });
- * const trainer = await createDataParallelTrainer(model, { modelModule: new URL('./model.ts', import.meta.url), workers: 2 });
+ * const model = applyPeft(createViT('vit_tiny_patch16_224'), [lora()], { numClasses: 10 });
+ * const trainer = await createDataParallelTrainer(model, { workers: 2 });
  * const loss = await trainer.step(images, labels, optimizer);
  * await trainer.dispose();
  * ```
  * The trainable set is fixed when the trainer is created.
  */
-export async function createDataParallelTrainer(model: PeftModel, options: DataParallelOptions): Promise<DataParallelTrainer> {
+export async function createDataParallelTrainer(model: PeftModel, options: DataParallelOptions = {}): Promise<DataParallelTrainer> {
   const count = options.workers ?? availableParallelism();
   if (!Number.isInteger(count) || count < 1) throw new OptionError('workers', options.workers, 'a positive integer', 'createDataParallelTrainer');
   if (options.microBatch !== undefined && (!Number.isInteger(options.microBatch) || options.microBatch < 1)) {
@@ -109,8 +116,7 @@ export async function createDataParallelTrainer(model: PeftModel, options: DataP
   }
   const backend = currentBackend();
   if (!backend) throw new VpeftError('createDataParallelTrainer: call initBackend() first (the workers use the same backend)');
-  const modelModule = options.modelModule instanceof URL ? options.modelModule.href
-    : options.modelModule.startsWith('file:') ? options.modelModule : new URL(`file://${options.modelModule}`).href;
+  const imports = (options.imports ?? []).map((m) => (m instanceof URL ? m.href : m.startsWith('/') ? pathToFileURL(m).href : m));
 
   const all = model.parameters.list();
   const allValues = new Float32Array(flatLayout(all).size);
@@ -120,9 +126,9 @@ export async function createDataParallelTrainer(model: PeftModel, options: DataP
   const params = new SharedArrayBuffer(layout.size * 4);
   const paramView = new Float32Array(params);
   const init: Omit<GradientWorkerInit, 'grads'> = {
-    modelModule, backend: backend.choice, fastKernels: backend.fastKernels ?? true, microBatch: options.microBatch,
-    allNames: all.map((p) => p.name), allValues: sharedCopy(allValues),
-    trainableNames: trainable.map((p) => p.name), params,
+    model: { config: adapterModelConfig(model), imports, trainableNames: trainable.map((p) => p.name) },
+    backend: backend.choice, fastKernels: backend.fastKernels ?? true, microBatch: options.microBatch,
+    allNames: all.map((p) => p.name), allValues: sharedCopy(allValues), params,
   };
   const handles = Array.from({ length: count }, () => {
     const grads = new SharedArrayBuffer(layout.size * 4);
@@ -144,7 +150,7 @@ export async function createDataParallelTrainer(model: PeftModel, options: DataP
     if (labels.shape[0] !== n) throw new OptionError('labels', `${labels.shape[0]} rows`, `${n} rows (one per image)`, 'DataParallelTrainer.gradients');
     writeParameters(trainable, layout, paramView);
     const imageBuffer = sharedCopy(images.dataSync() as Float32Array);
-    const targets = tf.tidy(() => toTargets(labels, model.numClasses).dataSync() as Float32Array);
+    const targets = tf.tidy(() => trainingTargets(labels, model.numClasses).dataSync() as Float32Array);
     const targetBuffer = sharedCopy(targets);
     const parts = splitBatch(n, handles.length);
     const imageShape = images.shape.slice(1) as [number, number, number];
