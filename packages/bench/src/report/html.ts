@@ -25,6 +25,7 @@ export function htmlReport(cells: readonly CellResult[], protocol: Protocol, met
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
 table { border-collapse: collapse; margin: 12px 0 24px; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
+td { white-space: nowrap; }
 th { background: #f3f3f3; }
 td:nth-child(-n+3) { text-align: left; }
 p.protocol { background: #fff8e1; border-left: 4px solid #e0a800; padding: 8px 12px; max-width: 70em; }
