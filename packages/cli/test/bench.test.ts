@@ -120,13 +120,15 @@ describe('vpeft bench: a tiny grid, sharded and not', () => {
       page.on('pageerror', (e) => errors.push(String(e)));
       await page.setViewport({ width: 1280, height: 900 });
       await page.goto(`file://${join(dir, 'whole', 'report.html')}`, { waitUntil: 'load' });
-      const rows = await page.$$eval('table.results tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+      // The callbacks run in the page; typed structurally because this package compiles without the DOM lib.
+      type Node = { textContent: string | null; getAttribute(name: string): string | null; querySelectorAll(selector: string): ArrayLike<Node>; getBBox(): { width: number } };
+      const rows = await page.$$eval('table.results tbody tr', (trs) => (trs as unknown as Node[]).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
       expect(rows.map((r) => r[2])).toEqual(METHODS);
       const panels = await page.$$eval('svg.vpeft-bench-plot g.panel', (gs) =>
-        gs.map((g) => ({
+        (gs as unknown as Node[]).map((g) => ({
           task: g.getAttribute('data-task'),
           marks: Array.from(g.querySelectorAll('.mark')).map((m) => {
-            const box = (m as SVGGraphicsElement).getBBox();
+            const box = m.getBBox();
             return { method: m.getAttribute('data-method'), width: box.width };
           }),
         })),
