@@ -14,5 +14,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  external: [/^@tensorflow\//, 'vitest'],
+  external: [/^@tensorflow\//, /^@vpeft\//, 'vitest'],
 });

@@ -1,8 +1,6 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors/errors';
-import { LEAN_GRADIENTS } from './gradients/index';
-import { registerFastWasmKernels } from './wasm/index';
 
 /** Backends vpeft can run on, fastest first. */
 export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -19,7 +17,7 @@ export interface BackendInfo {
   simd?: boolean;
   /** Threads the backend computes on (wasm in Node: 1). */
   threads?: number;
-  /** Whether vpeft's replacement kernels are registered (wasm only). */
+  /** Whether vpeft's fast kernels (`@vpeft/backend-wasm`) are registered (wasm only). */
   fastKernels?: boolean;
 }
 
@@ -27,26 +25,52 @@ export interface BackendInfo {
 export interface InitBackendOptions {
   /** `auto` (default) picks the fastest installed; `VPEFT_BACKEND` in the environment overrides `auto`. */
   backend?: BackendChoice | 'auto';
-  /** Register vpeft's fast wasm kernels (default true). */
+  /** Use vpeft's fast wasm kernels (default true); false restores tfjs's stock ones (to compare). */
   fastKernels?: boolean;
 }
 
 const PACKAGES: Record<BackendChoice, { pkg: string; tfBackend: string }> = {
   'tfjs-node-gpu': { pkg: '@tensorflow/tfjs-node-gpu', tfBackend: 'tensorflow' },
   'tfjs-node': { pkg: '@tensorflow/tfjs-node', tfBackend: 'tensorflow' },
-  wasm: { pkg: '@tensorflow/tfjs-backend-wasm', tfBackend: 'wasm' },
+  wasm: { pkg: '@vpeft/backend-wasm', tfBackend: 'wasm' },
   cpu: { pkg: '@tensorflow/tfjs-backend-cpu', tfBackend: 'cpu' },
 };
 const ORDER: BackendChoice[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
 
 const requireFromHere = createRequire(import.meta.url);
 
-/** Hooks run after a backend is set; the wasm kernel registry adds itself here. */
-const afterInit: Array<(info: BackendInfo) => void> = [];
+/** What core uses of `@vpeft/backend-wasm` (it registers everything else on import). */
+interface BackendWasmPackage {
+  registerFastWasmKernels(): void;
+  unregisterFastWasmKernels(): void;
+  fastWasmKernelsRegistered(): boolean;
+}
 
-/** @internal Adds a hook run once a backend is selected. */
-export function onBackendReady(hook: (info: BackendInfo) => void): void {
-  afterInit.push(hook);
+const BACKEND_WASM = '@vpeft/backend-wasm';
+
+/**
+ * Imports `@vpeft/backend-wasm` when it is installed (an optional peer dependency of core): on import it
+ * registers tfjs's gradients and vpeft's lean ones (for every backend) and the wasm backend with vpeft's
+ * fast kernels. Undefined when it is not installed; core itself holds no kernel or gradient.
+ */
+async function loadBackendWasm(): Promise<BackendWasmPackage | undefined> {
+  try {
+    return (await import('@vpeft/backend-wasm')) satisfies BackendWasmPackage;
+  } catch (error) {
+    if (isNotFound(error, BACKEND_WASM)) return undefined;
+    throw new BackendError(`loading ${BACKEND_WASM} failed: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Whether `error` says that `pkg` itself could not be found (Node: "Cannot find package 'pkg' …";
+ * vite: "Failed to load url pkg …"), not something it imports: a broken install is reported.
+ */
+function isNotFound(error: unknown, pkg: string): boolean {
+  const { code, message = '' } = error as { code?: string; message?: string };
+  const firstLine = message.split('\n')[0] ?? '';
+  const notFound = code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' || firstLine.startsWith('Failed to load url');
+  return notFound && (firstLine.includes(`'${pkg}'`) || firstLine.includes(`url ${pkg} `));
 }
 
 let current: BackendInfo | undefined;
@@ -88,6 +112,11 @@ function resolveChoice(option: BackendChoice | 'auto' | undefined): BackendChoic
  * Selects and initialises the tfjs backend: `tfjs-node-gpu` > `tfjs-node` > `wasm` > `cpu`, or the
  * explicit choice (option, else the `VPEFT_BACKEND` environment variable). Asking for a backend whose
  * package is absent throws a {@link BackendError} naming the package to install. Idempotent.
+ *
+ * The wasm backend comes from `@vpeft/backend-wasm` (an optional peer dependency): when installed it
+ * is imported whatever the choice, and registers tfjs's gradients with vpeft's lean ones (every
+ * backend) and the wasm backend with vpeft's fast kernels. Without it (or `@tensorflow/tfjs-node`,
+ * which brings tfjs's gradients too) core runs on `cpu` and can run models but not train them.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const requested = resolveChoice(options.backend);
@@ -106,29 +135,24 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
 }
 
-/**
- * tfjs-core alone registers no gradients; the union package's Node bundle registers all of them
- * (into tfjs's global gradient registry, shared by every copy of tfjs-core). vpeft then replaces
- * the ones with a lean version (see `./gradients`).
- */
-function registerGradients(): void {
-  requireFromHere('@tensorflow/tfjs');
-  for (const config of LEAN_GRADIENTS) tf.registerGradient(config);
-}
-
 async function select(requested: BackendChoice | 'auto', fastKernels: boolean): Promise<BackendInfo> {
-  registerGradients();
+  // Loaded whatever the choice: its gradients serve every backend (as tfjs-node's union import does).
+  const backendWasm = await loadBackendWasm();
+  if (backendWasm) {
+    if (fastKernels) backendWasm.registerFastWasmKernels();
+    else backendWasm.unregisterFastWasmKernels();
+  }
   const candidates = requested === 'auto' ? ORDER : [requested];
   for (const choice of candidates) {
     const { pkg, tfBackend } = PACKAGES[choice];
-    if (requested === 'auto' && !isInstalled(pkg)) continue;
-    if (!tryRequire(pkg)) {
+    const loaded = choice === 'wasm' ? backendWasm !== undefined : (requested !== 'auto' || isInstalled(pkg)) && tryRequire(pkg);
+    if (!loaded) {
       if (requested !== 'auto') {
         throw new BackendError(`backend "${choice}" needs the package ${pkg}; install it (npm i ${pkg}) or choose another backend`);
       }
       continue;
     }
-    // Requiring the wasm package registers it at a high priority; make sure the chosen one is active.
+    // Loading the wasm package registers it at a high priority; make sure the chosen one is active.
     if (!(await tf.setBackend(tfBackend))) {
       if (requested !== 'auto') throw new BackendError(`backend "${choice}" (${pkg}) failed to initialise`);
       continue;
@@ -138,9 +162,8 @@ async function select(requested: BackendChoice | 'auto', fastKernels: boolean): 
     if (tfBackend === 'wasm') {
       info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
       info.threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 2 : 1;
-      info.fastKernels = fastKernels && afterInit.length > 0;
+      info.fastKernels = backendWasm?.fastWasmKernelsRegistered() ?? false;
     }
-    if (fastKernels) for (const hook of afterInit) hook(info);
     return info;
   }
   throw new BackendError(`no tfjs backend could be loaded; install ${PACKAGES.wasm.pkg}`);
@@ -160,4 +183,3 @@ export function describeBackend(info: BackendInfo): string {
   return `${info.choice} (${info.package}${extras.length ? `; ${extras.join(', ')}` : ''})`;
 }
 
-onBackendReady((info) => { if (info.tfBackend === 'wasm') registerFastWasmKernels(); });

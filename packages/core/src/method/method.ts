@@ -64,6 +64,13 @@ export interface MethodSpec<Options extends object> {
   select?(parameter: Parameter, options: Options, ctx: SelectContext): boolean;
   /** Whether the model's output is unchanged at step 0 (zero-initialised output path). */
   zeroInit?(options: Options): boolean;
+  /**
+   * For methods that are not the identity at initialisation (e.g. SSF's scale ~ N(1, 0.02)): the
+   * value every element of the method's parameter `parameterName` takes to make the method the
+   * identity (SSF: 1 for a scale, 0 for a shift). The conformance suite sets these values and checks
+   * the model then reproduces the backbone. `undefined` for a parameter with no such value.
+   */
+  identityValue?(parameterName: string, options: Options): number | undefined;
 }
 
 /** A method definition: the spec plus `configure` to make instances. */

@@ -23,7 +23,10 @@ export interface PredictOptions {
   batchSize?: number;
 }
 
-/** @internal Constructor arguments; use `applyPeft`. */
+/**
+ * Constructor arguments. Use `applyPeft` to make a model; build one directly only to make a view that
+ * shares another model's variables (as `@vpeft/multitask` does for each task).
+ */
 export interface PeftModelParts {
   backbone: Backbone;
   methods: MethodInstance<object>[];
@@ -46,7 +49,7 @@ export class PeftModel {
   readonly numClasses: number;
   readonly classNames?: readonly string[];
   readonly seed: number;
-  /** @internal */
+  /** The transforms attached at each site. */
   readonly chains: SiteChains;
 
   constructor(parts: PeftModelParts) {

@@ -87,6 +87,33 @@ export function describeMethodConformance(options: ConformanceOptions): void {
       model.dispose({ backbone: true });
     });
 
+    it('reproduces the backbone when set to its declared identity values (methods not identity at init)', async () => {
+      await initBackend({ backend: options.backend });
+      const instances = flattenMethods(options.methods());
+      const declaring = instances.filter((m) => m.definition.identityValue !== undefined);
+      const rest = instances.filter((m) => !declaring.includes(m) && !(m.definition.zeroInit?.(m.options) ?? false));
+      const backbone = makeBackbone(1);
+      const model = applyPeft(backbone, options.methods(), { numClasses });
+      const { x, y } = randomBatch(backbone, 2, numClasses);
+      const plain = backbone.forward(x);
+      for (const instance of declaring) {
+        const own = model.parameters.list().filter((p) => p.owner === instance.name);
+        expect(own.length, `${instance.name} has parameters`).toBeGreaterThan(0);
+        for (const p of own) {
+          const value = instance.definition.identityValue!(p.name, instance.options);
+          expect(value, `identity value of ${p.name}`).toBeTypeOf('number');
+          tf.tidy(() => p.variable.assign(tf.fill(p.variable.shape, value!)));
+        }
+      }
+      const withMethods = model.features(x);
+      const diff = maxAbsDiff(plain.dataSync(), withMethods.dataSync());
+      // Zero-init methods are the identity as created; methods that are neither (VPT's prompts) change the output.
+      if (rest.length === 0) expect(diff).toBeLessThan(1e-5);
+      else expect(diff).toBeGreaterThan(0);
+      tf.dispose([x, y, plain, withMethods]);
+      model.dispose({ backbone: true });
+    });
+
     it('gives the same logits merged and unmerged, and unmerge restores the base weights', async () => {
       await initBackend({ backend: options.backend });
       const backbone = makeBackbone(1);

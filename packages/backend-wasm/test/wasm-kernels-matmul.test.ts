@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/backend';
-import { fastWasmKernelsRegistered } from '../src/backend/wasm/index';
-import { broadcastBatchIndex, planMatMul, STOCK_MAX_MACS_PER_SLICE } from '../src/backend/wasm/batch-matmul';
-import { compute, data, expectClose, expectMatchesCpu, t, type Data, wasmHeapBytes } from './wasm-kernels-helpers';
+import { fastWasmKernelsRegistered } from '../src/kernels/index';
+import { broadcastBatchIndex, planMatMul, STOCK_MAX_MACS_PER_SLICE } from '../src/kernels/batch-matmul';
+import { compute, data, type Data, expectClose, expectMatchesCpu, t, useWasm, wasmHeapBytes } from './wasm-kernels-helpers';
 
 beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
+  await useWasm();
 });
 
 type Case = [a: number[], b: number[], transposeA: boolean, transposeB: boolean];
@@ -43,7 +42,7 @@ function matMulRef(a: Data, b: Data, transposeA: boolean, transposeB: boolean): 
 }
 
 describe('fast wasm BatchMatMul', () => {
-  it('is registered by initBackend', () => {
+  it('is registered on import of the package', () => {
     expect(fastWasmKernelsRegistered()).toBe(true);
   });
 

@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/backend';
-import { im2colLimit } from '../src/backend/wasm/conv-utils';
-import { data, expectMatchesCpu, t, wasmHeapBytes } from './wasm-kernels-helpers';
+import { im2colLimit } from '../src/kernels/conv-utils';
+import { data, expectMatchesCpu, t, useWasm, wasmHeapBytes } from './wasm-kernels-helpers';
 
 beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
+  await useWasm();
 });
 
 const defaultLimit = im2colLimit.maxElements;

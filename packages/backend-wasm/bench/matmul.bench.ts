@@ -1,11 +1,10 @@
 /**
  * Micro-benchmark: GFLOP/s of tfjs-backend-wasm's stock BatchMatMul vs vpeft's fast kernel on
  * ViT-Ti-like shapes (batch 8, 197 tokens, width 192, 3 heads of 64, MLP 768), forward and the
- * transposed products the backward pass runs. Run from packages/core: `npx tsx bench/matmul.bench.ts`.
+ * transposed products the backward pass runs. Run from packages/backend-wasm: `npx tsx bench/matmul.bench.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend/backend';
-import { registerFastWasmKernels, unregisterFastWasmKernels } from '../src/backend/wasm/index';
+import { registerFastWasmKernels, unregisterFastWasmKernels } from '../src/index';
 
 interface Case {
   name: string;
@@ -76,8 +75,10 @@ function run(c: Case, a: tf.Tensor, b: tf.Tensor): void {
 }
 
 async function main(): Promise<void> {
-  const info = await initBackend({ backend: 'wasm' });
-  console.log(`backend: ${info.choice}, simd ${info.simd}, threads ${info.threads}`);
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 2 : 1;
+  console.log(`backend: ${tf.getBackend()}, simd ${simd}, threads ${threads}`);
   console.log(`${'case'.padEnd(24)} ${'shapes'.padEnd(38)} ${'stock GFLOP/s'.padStart(14)} ${'fast GFLOP/s'.padStart(13)} ${'speed-up'.padStart(9)}`);
   for (const c of CASES) {
     const a = tf.randomNormal(c.a);

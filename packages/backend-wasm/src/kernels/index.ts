@@ -46,8 +46,9 @@ export function fastWasmKernelsRegistered(): boolean {
  * instead of copying it, and the kernels the stock
  * backend lacks — `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`,
  * `DepthwiseConv2dNativeBackpropFilter`, `UnsortedSegmentSum` (the gradients of conv2d, depthwiseConv2d
- * and gather). Idempotent; a missing kernel that tfjs later ships itself is left alone. Called by
- * `initBackend()` when it selects wasm.
+ * and gather). Idempotent; a missing kernel that tfjs later ships itself is left alone. Called on
+ * import of `@vpeft/backend-wasm` (before or after the wasm backend initialises: the stock
+ * kernels' `setupFunc`s are kept, and tfjs runs them when the backend starts).
  */
 export function registerFastWasmKernels(): void {
   for (const [name, build] of Object.entries(REPLACED)) {

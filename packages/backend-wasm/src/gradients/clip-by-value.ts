@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CLIP_GRAD } from '../wasm/clip-grad';
+import { CLIP_GRAD } from '../kernels/clip-grad';
 
 /** `dy` masked to where `lo <= x <= hi`: the one-pass kernel where the backend has it, else tfjs's formula. */
 function maskedGradient(dy: tf.Tensor, x: tf.Tensor, lo: number, hi: number): tf.Tensor {

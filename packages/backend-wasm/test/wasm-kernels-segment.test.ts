@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/backend';
-import { compute, data, expectClose, expectMatchesCpu, t } from './wasm-kernels-helpers';
+import { compute, data, expectClose, expectMatchesCpu, t, useWasm } from './wasm-kernels-helpers';
 
 beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
+  await useWasm();
 });
 
 describe('wasm UnsortedSegmentSum', () => {

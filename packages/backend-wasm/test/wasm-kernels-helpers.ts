@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { expect } from 'vitest';
+import '../src/index';
+
+/** Makes the wasm backend (with vpeft's kernels, registered by importing the package) the active one. */
+export async function useWasm(): Promise<void> {
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
+  await tf.ready();
+}
 
 /** Deterministic uniform values in [-1, 1) (mulberry32), so a failure reproduces. */
 export function randomValues(size: number, seed: number): Float32Array {

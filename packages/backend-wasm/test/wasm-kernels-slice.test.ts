@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/backend';
-import { copyBox } from '../src/backend/wasm/slice';
-import { compute, data, expectClose, expectMatchesCpu, randomValues, t } from './wasm-kernels-helpers';
+import { copyBox } from '../src/kernels/slice';
+import { compute, data, expectClose, expectMatchesCpu, randomValues, t, useWasm } from './wasm-kernels-helpers';
 
 beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
+  await useWasm();
 });
 
 /** Random integers in [0, n) from the seeded stream. */

@@ -1,0 +1,8 @@
+/**
+ * @vpeft/multitask — one frozen backbone, many tasks: methods shared by all tasks, methods per task
+ * (any registered method, composed as usual), a head per task, routing inside a mixed batch,
+ * task sampling, per-task validation and the multi-task score Δm.
+ */
+export { createMultiTaskModel, MultiTaskModel, headParameterName, type TaskLogits, type TaskGroup, type MultiTaskModelParts } from './model';
+export { resolveTasks, taskInstanceName, TASK_NAME, type TaskSpec, type MultiTaskOptions, type ResolvedTask } from './options';
+export { summarizeMultiTask, formatMultiTaskSummary, type MultiTaskSummary, type TaskParameterCount } from './summary';
