@@ -3,7 +3,7 @@
  *
  *   pnpm bench:parallel --modes full,lora,linear --batch 8,32 --workers 2 --steps 3 [--check]
  *
- * Same step semantics as benchmarks/speed.ts: core's createDataParallelTrainer splits each batch
+ * Same step semantics as benchmarks/speed.ts: @vpeft/train's createDataParallelTrainer splits each batch
  * across --workers workers (each its own tfjs + wasm instance and heap, micro-batched by
  * --micro-batch inside), averages their gradients weighted by image count, and Adam updates the main
  * thread's variables. Prints wall-clock img/s against the single-thread step on the same machine,
@@ -12,9 +12,9 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { batchGradients, createDataParallelTrainer, createViT, describeBackend, initBackend } from '@vpeft/core';
-import { buildSetting, type SettingName } from './lib/settings';
-import { settingModelUrl } from './lib/setting-model';
+import { createViT, describeBackend, initBackend } from '@vpeft/core';
+import { createDataParallelTrainer, lossGradients } from '@vpeft/train';
+import { buildSetting, SETTINGS_MODULE, type SettingName } from './lib/settings';
 import { createTrainStep, median } from './lib/train-step';
 
 const { values } = parseArgs({
@@ -55,14 +55,14 @@ for (const mode of values.modes!.split(',') as SettingName[]) {
     continue;
   }
   const { model } = built;
-  const trainer = await createDataParallelTrainer(model, { modelModule: settingModelUrl(mode), workers, microBatch });
+  const trainer = await createDataParallelTrainer(model, { imports: [SETTINGS_MODULE], workers, microBatch });
   for (const batch of values.batch!.split(',').map(Number)) {
     const x = tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % NUM_CLASSES), 'int32');
     const oneHot = tf.oneHot(y, NUM_CLASSES) as tf.Tensor2D;
     if (values.check) {
-      const single = batchGradients(model, x, y, { microBatch });
-      const parallel = await trainer.gradients(x, y);
+      const single = lossGradients(model, x, oneHot, { microBatch });
+      const parallel = await trainer.gradients(x, oneHot);
       const diff = Math.max(...Object.keys(single.grads).map((k) => tf.tidy(() => tf.max(tf.abs(tf.sub(single.grads[k]!, parallel.grads[k]!))).dataSync()[0]!)));
       console.log(`${mode} b${batch}: max |grad(${workers} workers) - grad(1 thread)| = ${diff.toExponential(2)}`);
       tf.dispose([single.grads, parallel.grads]);

@@ -7,7 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPeft, batchGradients, createViT, describeBackend, initBackend } from '@vpeft/core';
+import { applyPeft, createViT, describeBackend, initBackend } from '@vpeft/core';
+import { lossGradients, trainingTargets } from '@vpeft/train';
 import { lora } from '@vpeft/method-lora';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '20' }, batch: { type: 'string', default: '64' }, 'micro-batch': { type: 'string', default: '8' } } });
@@ -22,7 +23,7 @@ for (let step = 1; step <= Number(values.steps); step++) {
   tf.tidy(() => {
     const x = tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', step) as tf.Tensor4D;
     const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i + step) % 10), 'int32');
-    const { grads } = batchGradients(model, x, y, { microBatch: Number(values['micro-batch']) });
+    const { grads } = lossGradients(model, x, trainingTargets(y, 10), { microBatch: Number(values['micro-batch']) });
     optimizer.applyGradients(grads as never);
   });
   const m = tf.memory();

@@ -8,7 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPeft, batchGradients, createViT, describeBackend, initBackend, type BackendChoice, type ViTConfigName } from '@vpeft/core';
+import { applyPeft, createViT, describeBackend, initBackend, type BackendChoice, type ViTConfigName } from '@vpeft/core';
+import { lossGradients } from '@vpeft/train';
 
 const { values } = parseArgs({
   options: {
@@ -51,7 +52,7 @@ for (const mode of values.modes!.split(',')) {
       return;
     }
     // Gradients over micro-batches (the wasm32 heap caps at 4 GiB), then one optimizer step.
-    const { grads } = batchGradients(model, x, labels, { microBatch: Number(values['micro-batch']) });
+    const { grads } = lossGradients(model, x, labels as tf.Tensor2D, { microBatch: Number(values['micro-batch']) });
     optimizer.applyGradients(grads as never);
     tf.dispose(grads);
   };

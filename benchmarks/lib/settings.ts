@@ -18,6 +18,17 @@ const METHOD_SETTINGS: Partial<Record<SettingName, { pkg: string; method: string
   vpt: { pkg: '@vpeft/method-vpt', method: 'vpt', options: { tokens: 10, deep: true } },
 };
 
+/**
+ * Imports the settings' method packages (each registers its methods). The default export, so that
+ * data-parallel workers import this module (`createDataParallelTrainer`'s `imports`) and call it.
+ */
+export default async function importSettingPackages(): Promise<void> {
+  for (const { pkg } of Object.values(METHOD_SETTINGS)) await import(pkg).catch(() => undefined);
+}
+
+/** URL of this module, for `createDataParallelTrainer`'s `imports`. */
+export const SETTINGS_MODULE = new URL(import.meta.url);
+
 /** A built setting, or why it was skipped. */
 export type BuiltSetting = { model: PeftModel; describe: string } | { skip: string };
 

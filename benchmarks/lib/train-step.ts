@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { PeftModel } from '@vpeft/core';
+import { lossGradients } from '@vpeft/train';
 
 /** A train step: one optimizer update from one batch; returns the loss. */
 export type TrainStep = (images: tf.Tensor4D, oneHotLabels: tf.Tensor2D) => number;
@@ -14,40 +15,6 @@ export type TrainStep = (images: tf.Tensor4D, oneHotLabels: tf.Tensor2D) => numb
 function chunkLoss(model: PeftModel, images: tf.Tensor4D, labels: tf.Tensor2D, share: number): tf.Scalar {
   const loss = tf.losses.softmaxCrossEntropy(labels, model.forward(images, { training: true })) as tf.Scalar;
   return share === 1 ? loss : tf.mul(loss, share);
-}
-
-/** Gradients of the mean loss over `images` w.r.t. `variables`, computed in micro-batches of `microBatch`. */
-export function batchGradients(
-  model: PeftModel,
-  variables: tf.Variable[],
-  images: tf.Tensor4D,
-  labels: tf.Tensor2D,
-  microBatch: number,
-): { loss: number; grads: tf.NamedTensorMap } {
-  const n = images.shape[0];
-  let lossSum = 0;
-  let sums: tf.NamedTensorMap | undefined;
-  for (let start = 0; start < n; start += microBatch) {
-    const count = Math.min(microBatch, n - start);
-    const { value, grads } = tf.tidy(() => {
-      const x = count === n ? images : tf.slice(images, [start, 0, 0, 0], [count, -1, -1, -1]);
-      const y = count === n ? labels : tf.slice(labels, [start, 0], [count, -1]);
-      return tf.variableGrads(() => chunkLoss(model, x, y, count / n), variables);
-    });
-    lossSum += value.dataSync()[0]!;
-    value.dispose();
-    if (sums === undefined) {
-      sums = grads;
-    } else {
-      for (const name of Object.keys(grads)) {
-        const next = tf.add(sums[name]!, grads[name]!);
-        sums[name]!.dispose();
-        grads[name]!.dispose();
-        sums[name] = next;
-      }
-    }
-  }
-  return { loss: lossSum, grads: sums ?? {} };
 }
 
 /** A {@link TrainStep} with Adam over the model's trainable variables. */
@@ -61,7 +28,7 @@ export function createTrainStep(model: PeftModel, optimizer: tf.Optimizer, optio
       loss.dispose();
       return value;
     }
-    const { loss, grads } = batchGradients(model, variables, images, labels, microBatch);
+    const { loss, grads } = lossGradients(model, images, labels, { microBatch, variables });
     optimizer.applyGradients(grads);
     tf.dispose(grads);
     return loss;

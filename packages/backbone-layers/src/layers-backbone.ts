@@ -10,6 +10,7 @@ import {
   type ParameterRole,
   type SiteInfo,
   type SiteRunner,
+  TapRecorder,
   withoutGradient,
 } from '@vpeft/core';
 
@@ -22,6 +23,12 @@ export interface LayersModelBackboneOptions {
    * (the original classifier) are dropped. Default: the input of the last run of Dense layers.
    */
   featuresLayer?: string;
+  /**
+   * Layers whose outputs are offered to side networks as `tap` sites named `<layer>.output`
+   * (detached, read-only). Default: every residual `Add` layer (the block outputs of a ResNet or
+   * MobileNetV2) and the features layer.
+   */
+  taps?: readonly string[];
 }
 
 /** Config of a {@link LayersModelBackbone}; stored in adapters to check they match. */
@@ -78,6 +85,8 @@ export class LayersModelBackbone implements Backbone {
   private readonly inputName: string;
   private readonly siteList: SiteInfo[];
   private readonly consumers = new Map<string, number>();
+  /** Tap site names (`<layer>.output`) in forward order. */
+  private readonly tapNames: string[];
 
   constructor(readonly model: tfl.LayersModel, options: LayersModelBackboneOptions) {
     if (model.inputs.length !== 1) throw new VpeftError(`${options.name}: expected a model with one input, got ${model.inputs.length}`);
@@ -126,7 +135,18 @@ export class LayersModelBackbone implements Backbone {
     const featureShape = byName.get(featuresLayer)!.outputShape as (number | null)[];
     this.featureDim = featureShape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
     this.config = { arch: 'layers-model', name: options.name, featuresLayer, inputShape: this.inputShape, layerCount: this.nodes.length };
-    this.siteList = [...this.nodes.flatMap((n) => siteOf(n, this.parameters)), { name: 'features', kind: 'features', dim: this.featureDim }];
+    const tapLayers = new Set(options.taps ?? this.nodes.filter((n) => n.layer.getClassName() === 'Add').map((n) => n.layer.name).concat(featuresLayer));
+    for (const name of tapLayers) {
+      if (!needed.has(name) || name === this.inputName) {
+        throw new VpeftError(`${options.name}: tap layer "${name}" is not a layer the features depend on; use layer names such as ${this.nodes.slice(-4).map((n) => n.layer.name).join(', ')}`);
+      }
+    }
+    const taps = this.nodes.filter((n) => tapLayers.has(n.layer.name)).map((n): SiteInfo => {
+      const shape = n.layer.outputShape as (number | null)[];
+      return { name: `${n.layer.name}.output`, kind: 'tap', dim: shape[shape.length - 1] ?? 0 };
+    });
+    this.tapNames = taps.map((t) => t.name);
+    this.siteList = [...this.nodes.flatMap((n) => siteOf(n, this.parameters)), ...taps, { name: 'features', kind: 'features', dim: this.featureDim }];
   }
 
   sites(): SiteInfo[] {
@@ -143,9 +163,16 @@ export class LayersModelBackbone implements Backbone {
     const run = () => {
       const values = new Map<string, tf.Tensor>([[this.inputName, images]]);
       const frozen = training ? this.frozenPart(sites) : undefined;
-      if (frozen) this.runOffTape(images, frozen, values, sites);
-      // Inference frees activations as soon as their last consumer ran; training keeps them for the tape.
-      this.runNodes(values, sites, training, !training, (name) => !frozen?.nodes.has(name));
+      const taps = new TapRecorder(sites, this.tapNames);
+      try {
+        if (frozen) this.runOffTape(images, frozen, values, sites, taps);
+        // Inference frees activations as soon as their last consumer ran; training keeps them for the tape.
+        this.runNodes(values, sites, training, !training, (name) => !frozen?.nodes.has(name), taps);
+      } catch (error) {
+        taps.dispose();
+        throw error;
+      }
+      taps.run();
       const out = values.get(this.config.featuresLayer)!;
       const flat = tf.reshape(out, [out.shape[0]!, this.featureDim]) as tf.Tensor2D;
       return sites.run<'features'>('features', flat, (t) => t);
@@ -154,13 +181,15 @@ export class LayersModelBackbone implements Backbone {
   }
 
   /** Runs the nodes `runs` selects, in order, into `values`; with `free`, drops each activation after its last consumer. */
-  private runNodes(values: Map<string, tf.Tensor>, sites: SiteRunner, training: boolean, free: boolean, runs: (name: string) => boolean): void {
+  private runNodes(values: Map<string, tf.Tensor>, sites: SiteRunner, training: boolean, free: boolean, runs: (name: string) => boolean, taps: TapRecorder): void {
     const remaining = new Map(this.consumers);
     for (const node of this.nodes) {
       const name = node.layer.name;
       if (!runs(name)) continue;
       const inputs = node.inputs.map((input) => values.get(input)!);
-      values.set(name, this.runLayer(node, inputs.length === 1 ? inputs[0]! : inputs, sites, training));
+      const value = this.runLayer(node, inputs.length === 1 ? inputs[0]! : inputs, sites, training);
+      values.set(name, value);
+      taps.record(`${name}.output`, value);
       if (!free) continue;
       for (const input of node.inputs) {
         const left = remaining.get(input)! - 1;
@@ -203,13 +232,13 @@ export class LayersModelBackbone implements Backbone {
    * frontier into `values`. `withoutGradient` returns one tensor, so several frontier activations
    * travel packed in one flat tensor and are sliced apart after.
    */
-  private runOffTape(images: tf.Tensor4D, frozen: FrozenPart, values: Map<string, tf.Tensor>, sites: SiteRunner): void {
+  private runOffTape(images: tf.Tensor4D, frozen: FrozenPart, values: Map<string, tf.Tensor>, sites: SiteRunner, taps: TapRecorder): void {
     const shapes: number[][] = [];
     const packed = withoutGradient(images, () => tf.tidy(() => {
       const inner = new Map<string, tf.Tensor>([[this.inputName, images]]);
       // Training semantics inside (dropout stays active); nothing here is taped, so activations are
       // freed after their last consumer, as in inference (the frontier has live consumers: it stays).
-      this.runNodes(inner, sites, true, true, (name) => frozen.nodes.has(name));
+      this.runNodes(inner, sites, true, true, (name) => frozen.nodes.has(name), taps);
       const outs = frozen.frontier.map((name) => inner.get(name)!);
       for (const out of outs) shapes.push(out.shape);
       return outs.length === 1 ? outs[0]! : tf.concat(outs.map((out) => tf.reshape(out, [-1])));

@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { runCli } from './run-cli';
+import { debugRequested, installProcessErrorBoundary } from './error-boundary';
 
-process.exitCode = await runCli(process.argv.slice(2));
+const argv = process.argv.slice(2);
+installProcessErrorBoundary(debugRequested(argv));
+// The commands are imported after the boundary is in place: an error while loading them ends as one line too.
+const { runCli } = await import('./run-cli');
+const code = await runCli(argv);
+// On failure, exit now: work still in flight (prefetching decoders, worker threads) cannot add output.
+if (code !== 0) process.exit(code);
+process.exitCode = code;

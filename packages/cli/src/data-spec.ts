@@ -52,13 +52,18 @@ export async function loadTaskData(spec: string, seed = 42): Promise<TaskData> {
     case 'vtab1k': {
       const [root, task] = rest;
       if (!root || !task) throw new UsageError(`--data ${spec}: expected vtab1k:<root>:<task>`);
-      const [train, val, test] = await Promise.all([vtab1k(root, task, 'train800'), vtab1k(root, task, 'val200'), vtab1k(root, task, 'test')]);
+      // One split after the other, so an error names the first damaged split (train800 before test).
+      const train = await vtab1k(root, task, 'train800');
+      const val = await vtab1k(root, task, 'val200');
+      const test = await vtab1k(root, task, 'test');
       return { name: `vtab1k/${task}`, train, val, test, numClasses: train.numClasses, classNames: train.classNames };
     }
     case 'fgvc': {
       const [root, name] = rest;
       if (!root || !name) throw new UsageError(`--data ${spec}: expected fgvc:<root>:<name>`);
-      const [train, val, test] = await Promise.all([fgvc(root, name, 'train'), fgvc(root, name, 'val'), fgvc(root, name, 'test')]);
+      const train = await fgvc(root, name, 'train');
+      const val = await fgvc(root, name, 'val');
+      const test = await fgvc(root, name, 'test');
       return { name: `fgvc/${name}`, train, val, test, numClasses: train.numClasses, classNames: train.classNames };
     }
     case 'folder': {

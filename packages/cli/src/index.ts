@@ -4,3 +4,4 @@ export { parseMethodSpec } from './method-spec';
 export { resolveBackbone, NAMED_BACKBONES, type BackboneSpec } from './backbones';
 export { discoverMethods } from './discover-methods';
 export { UsageError } from './errors';
+export { registerInputError, exitCodeFor, errorLine, EXIT_BAD_INPUT, EXIT_FAILURE } from './error-boundary';

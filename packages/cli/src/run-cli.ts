@@ -1,5 +1,4 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { VpeftError } from '@vpeft/core';
 import { NAMED_BACKBONES } from './backbones';
 import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
@@ -7,6 +6,7 @@ import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { mergeCommand } from './commands/merge';
 import { trainCommand } from './commands/train';
+import { debugRequested, reportError } from './error-boundary';
 import { UsageError } from './errors';
 import { processOutput, type Output } from './output';
 
@@ -38,6 +38,9 @@ common options:
   --method M     a method and its options, e.g. lora:r=8,slices=q|v  (repeat to compose, in order)
   --backend X    auto (default), tfjs-node-gpu, tfjs-node, wasm, cpu (or VPEFT_BACKEND)
   --json         machine-readable output
+  --debug        print the stack trace of an error (also VPEFT_DEBUG=1)
+
+exit codes: 0 done, 2 bad input (options, data, files), 1 failure while running
 `;
 
 /** Extra commands registered by other modules (train/eval), so this file stays a dispatcher. */
@@ -68,9 +71,13 @@ function positiveInt(value: string, option: string): number {
   return n;
 }
 
-/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+/**
+ * Runs the CLI with `argv` (without node and script); returns the exit code. Errors are reported
+ * as one line on stderr (see `error-boundary.ts`); `--debug` anywhere adds the stack trace.
+ */
 export async function runCli(argv: string[]): Promise<number> {
-  const [command, ...args] = argv;
+  const debug = debugRequested(argv);
+  const [command, ...args] = argv.filter((arg) => arg !== '--debug');
   const json = args.includes('--json');
   const out = processOutput(json);
   try {
@@ -106,15 +113,7 @@ export async function runCli(argv: string[]): Promise<number> {
       }
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`vpeft: ${error.message}\n(run vpeft --help for usage)\n`);
-      return 2;
-    }
-    if (error instanceof VpeftError) {
-      process.stderr.write(`vpeft: ${error.name}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportError(error, { debug });
   }
 }
 

@@ -1,11 +1,12 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyPeft, compose, createDataParallelTrainer, type Backbone, type DataParallelTrainer, type MethodInstance, type PeftModel } from '@vpeft/core';
+import { applyPeft, compose, type Backbone, type MethodInstance, type PeftModel } from '@vpeft/core';
 import { batchCount, batches, fgvcTransform, vtabTransform, type ImageDataset, type ImageTransform } from '@vpeft/datasets';
-import { evaluate, fit, type EvaluationResult, type FitResult } from '@vpeft/train';
+import { createDataParallelTrainer, evaluate, fit, type DataParallelTrainer, type EvaluationResult, type FitResult } from '@vpeft/train';
 import type { TaskData } from './data-spec';
 import type { Output } from './output';
 import { formatProgress } from './progress-line';
+import { workerPluginsUrl } from './worker-plugins';
 
 /** The training recipe the CLI exposes. */
 export interface Recipe {
@@ -56,14 +57,15 @@ export async function runTraining(
   task: TaskData,
   recipe: Recipe,
   out: Output,
-  options: { outDir?: string; resume?: boolean; workers?: { count: number; moduleUrl: URL } } = {},
+  options: { outDir?: string; resume?: boolean; workers?: number } = {},
 ): Promise<{ report: TrainingReport; model: PeftModel }> {
   const model = applyPeft(backbone, methods.length ? compose(...methods) : [], { numClasses: task.numClasses, classNames: task.classNames, seed: recipe.seed });
   const summary = model.summary();
   const started = performance.now();
   let dataParallel: DataParallelTrainer | undefined;
-  if (options.workers && options.workers.count > 1) {
-    dataParallel = await createDataParallelTrainer(model, { modelModule: options.workers.moduleUrl, workers: options.workers.count, microBatch: recipe.microBatch });
+  if (options.workers && options.workers > 1) {
+    // Each worker rebuilds the model from its adapter config, with the CLI's plugins registered.
+    dataParallel = await createDataParallelTrainer(model, { imports: [workerPluginsUrl()], workers: options.workers, microBatch: recipe.microBatch });
   }
   const trainTransform = transformFor(task.train, backbone, true);
   const evalTransform = transformFor(task.val, backbone, false);

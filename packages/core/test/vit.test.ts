@@ -34,8 +34,12 @@ describe('ViT', () => {
   it('declares timm-named sites in forward order', () => {
     const vit = createViT('vit_test_patch8_32');
     const names = vit.sites().map((s) => s.name);
-    expect(names.slice(0, 6)).toEqual(['patch_embed.proj', 'blocks.0.tokens', 'blocks.0.attn', 'blocks.0.norm1', 'blocks.0.attn.qkv', 'blocks.0.attn.proj']);
+    expect(names.slice(0, 7)).toEqual(['patch_embed.proj', 'embed.output', 'blocks.0.tokens', 'blocks.0.attn', 'blocks.0.norm1', 'blocks.0.attn.qkv', 'blocks.0.attn.core']);
+    expect(names.slice(7, 12)).toEqual(['blocks.0.attn.proj', 'blocks.0.mlp', 'blocks.0.norm2', 'blocks.0.mlp.fc1', 'blocks.0.mlp.fc2']);
+    expect(names.slice(12, 14)).toEqual(['blocks.0.output', 'blocks.1.tokens']);
     expect(names.at(-1)).toBe('features');
+    expect(vit.sites().find((s) => s.name === 'blocks.1.attn.core')).toMatchObject({ kind: 'attention', block: 1, dim: 32, heads: 4 });
+    expect(vit.sites().filter((s) => s.kind === 'tap').map((s) => s.name)).toEqual(['embed.output', 'blocks.0.output', 'blocks.1.output']);
     const qkv = vit.sites().find((s) => s.name === 'blocks.1.attn.qkv')!;
     expect(qkv).toMatchObject({ kind: 'linear', inFeatures: 32, outFeatures: 96, slices: { q: [0, 32], k: [32, 64], v: [64, 96] } });
     vit.dispose();

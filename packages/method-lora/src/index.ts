@@ -1,6 +1,6 @@
 /**
  * @vpeft/method-lora — LoRA for vpeft: low-rank updates `W x + (alpha/r)·B A x` of linear sites
- * (whole, or per slice of a fused qkv) and conv sites (a kxk→1x1 pair), merge/unmerge, and
+ * (whole, or per slice of a fused qkv) and conv sites (a kxk→1x1 pair), DoRA and rsLoRA, merge/unmerge, and
  * interchange with Hugging Face PEFT's adapter format. Importing it registers the `lora` method and
  * the `'peft'` adapter format with @vpeft/core.
  */
@@ -9,8 +9,9 @@ import { loraMethod } from './method';
 import { peftAdapterFormat } from './peft/peft-format';
 
 export { lora, loraMethod, adaptedSlices, LORA_PACKAGE } from './method';
-export { LORA_DEFAULTS, LORA_INITS, adaptsWholeMatrix, validateLoraOptions, type LoraInit, type LoraOptions } from './options';
-export { loraLocalName, loraParameterName, type LoraFactorName } from './parameter-names';
+export { LORA_DEFAULTS, LORA_INITS, adaptsWholeMatrix, loraScale, validateLoraOptions, type LoraInit, type LoraOptions } from './options';
+export { DORA_MAGNITUDE, loraLocalName, loraParameterName, type LoraFactorName } from './parameter-names';
+export { columnNorms, convDoraTransform, doraColumnScale, factorDelta, foldDora, linearDoraTransform, outputColumns, unfoldDora } from './dora';
 export {
   convLoraTerm,
   convLoraTransform,

@@ -1,7 +1,9 @@
 import { defineMethod, init, matchSites, OptionError, type CreateContext, type MethodInstance, type SiteInfo, type SiteModule, type AnySiteModule } from '@vpeft/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { columnNorms, convDoraTransform, foldDora, linearDoraTransform, outputColumns, unfoldDora } from './dora';
 import { foldLoraIntoWeight } from './merge';
-import { adaptsWholeMatrix, LORA_DEFAULTS, validateLoraOptions, type LoraOptions } from './options';
-import { loraLocalName } from './parameter-names';
+import { adaptsWholeMatrix, LORA_DEFAULTS, loraScale, validateLoraOptions, type LoraOptions } from './options';
+import { DORA_MAGNITUDE, loraLocalName } from './parameter-names';
 import { convLoraTransform, linearLoraTransform, type LoraFactor, type LoraSiteState } from './transform';
 
 /** The npm package that provides the `lora` method. */
@@ -44,10 +46,14 @@ function loraTargets(sites: readonly SiteInfo[], options: LoraOptions): SiteInfo
   return matched;
 }
 
-/** Builds A (initialised per `options.init`) and B (zeros) for each adapted slice, and the transform. */
+/**
+ * Builds A (initialised per `options.init`) and B (zeros) for each adapted slice — with DoRA also the
+ * magnitude, initialised to the base weight's column norms — and the transform.
+ */
 function createLora(site: SiteInfo, options: LoraOptions, ctx: CreateContext): AnySiteModule {
   const { r } = options;
   const downInit = options.init === 'trunc-normal' ? init.truncatedNormal(0.02) : init.kaimingUniform(Math.sqrt(5));
+  const weight = options.dora ? ctx.backbone.variable(site.weight!) : undefined;
   const factors: LoraFactor[] = adaptedSlices(site, options).map(({ slice, columns }) => {
     const width = columns[1] - columns[0];
     const [downShape, upShape] =
@@ -59,9 +65,20 @@ function createLora(site: SiteInfo, options: LoraOptions, ctx: CreateContext): A
       down: ctx.parameter(loraLocalName('lora_A', slice), downShape, downInit, 'weight'),
       up: ctx.parameter(loraLocalName('lora_B', slice), upShape, init.zeros(), 'weight'),
       columns,
+      ...(weight ? { magnitude: ctx.parameter(loraLocalName(DORA_MAGNITUDE, slice), [width], tf.tidy(() => columnNorms(outputColumns(weight, columns))), 'scale') } : {}),
     };
   });
-  const state: LoraSiteState = { site, factors, scale: options.alpha / r, dropout: options.dropout };
+  const state: LoraSiteState = { site, factors, scale: loraScale(options), dropout: options.dropout, ...(weight ? { weight } : {}) };
+  if (weight) {
+    let scales: tf.Tensor1D[] = [];
+    const merge = () => {
+      scales = foldDora(state);
+    };
+    const unmerge = () => unfoldDora(state, scales);
+    return site.kind === 'conv'
+      ? ({ transform: convDoraTransform(state), merge, unmerge } satisfies SiteModule<'conv'>)
+      : ({ transform: linearDoraTransform(state), merge, unmerge } satisfies SiteModule<'linear'>);
+  }
   const merge = () => foldLoraIntoWeight(state, ctx.backbone, 1);
   const unmerge = () => foldLoraIntoWeight(state, ctx.backbone, -1);
   return site.kind === 'conv'
@@ -72,12 +89,13 @@ function createLora(site: SiteInfo, options: LoraOptions, ctx: CreateContext): A
 /**
  * LoRA (Hu et al., 2021): `y = W x + (alpha/r)·B A x` at linear sites (optionally per fused-qkv
  * slice) and conv sites (a kxk→1x1 pair). `B` starts at zero, so the output is unchanged at step 0;
- * `merge()` folds `(alpha/r)·BA` into `W` for zero inference overhead.
+ * `merge()` folds `(alpha/r)·BA` into `W` for zero inference overhead. With `dora: true`, DoRA's
+ * magnitude/direction decomposition (mergeable too); with `rslora: true`, the scale is `alpha/√r`.
  */
 export const loraMethod = defineMethod<LoraOptions>({
   name: 'lora',
   version: '0.1.0',
-  description: 'Low-rank updates of linear and conv weights (LoRA), mergeable',
+  description: 'Low-rank updates of linear and conv weights (LoRA, DoRA, rsLoRA), mergeable',
   packageName: LORA_PACKAGE,
   category: 'reparameterization',
   defaults: LORA_DEFAULTS,

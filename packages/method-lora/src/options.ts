@@ -28,9 +28,18 @@ export interface LoraOptions {
    * unchanged at step 0.
    */
   init: LoraInit;
+  /**
+   * DoRA (Liu et al., 2024; Hugging Face PEFT's `use_dora`): decompose the adapted weight into a
+   * trainable magnitude per output channel and the direction `W + scale·BA`, normalised per output
+   * channel: `W' = m ⊙ (W + scale·BA) / ‖W + scale·BA‖`. `m` starts at the base weight's norms, so
+   * the output is still unchanged at step 0. Per fused-qkv slice, each slice is decomposed on its own.
+   */
+  dora: boolean;
+  /** Rank-stabilised LoRA (Hugging Face PEFT's `use_rslora`): scale by `alpha / √r` instead of `alpha / r`. */
+  rslora: boolean;
 }
 
-/** Defaults: rank 8 on the q and v slices of every block's fused qkv, unscaled (alpha = r), no dropout. */
+/** Defaults: rank 8 on the q and v slices of every block's fused qkv, unscaled (alpha = r), no dropout, plain LoRA. */
 export const LORA_DEFAULTS: LoraOptions = {
   r: 8,
   alpha: 8,
@@ -38,7 +47,14 @@ export const LORA_DEFAULTS: LoraOptions = {
   targets: ['blocks.*.attn.qkv'],
   slices: ['q', 'v'],
   init: 'kaiming-uniform',
+  dora: false,
+  rslora: false,
 };
+
+/** The factor LoRA's update is scaled by: `alpha / r`, or `alpha / √r` with `rslora`. */
+export function loraScale(options: Pick<LoraOptions, 'r' | 'alpha' | 'rslora'>): number {
+  return options.rslora ? options.alpha / Math.sqrt(options.r) : options.alpha / options.r;
+}
 
 /** `'all'` or `['all']`: adapt the whole matrix of a fused site. */
 export function adaptsWholeMatrix(slices: LoraOptions['slices']): boolean {
@@ -47,7 +63,7 @@ export function adaptsWholeMatrix(slices: LoraOptions['slices']): boolean {
 
 /** Throws an {@link OptionError} naming the option, the value given and what is allowed. */
 export function validateLoraOptions(options: LoraOptions): void {
-  const { r, alpha, dropout, targets, slices, init } = options;
+  const { r, alpha, dropout, targets, slices, init, dora, rslora } = options;
   if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0) throw new OptionError('r', r, 'a positive integer rank', 'lora');
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0) {
     throw new OptionError('alpha', alpha, 'a positive number (the update is scaled by alpha / r)', 'lora');
@@ -64,5 +80,7 @@ export function validateLoraOptions(options: LoraOptions): void {
       new Set(slices).size === slices.length;
     if (!valid) throw new OptionError('slices', slices, '"all" or a non-empty list of distinct slice names, e.g. ["q", "v"]', 'lora');
   }
+  if (typeof dora !== 'boolean') throw new OptionError('dora', dora, 'true or false', 'lora');
+  if (typeof rslora !== 'boolean') throw new OptionError('rslora', rslora, 'true or false', 'lora');
   if (!LORA_INITS.includes(init)) throw new OptionError('init', init, `one of ${LORA_INITS.map((i) => `"${i}"`).join(', ')}`, 'lora');
 }

@@ -15,14 +15,18 @@ export interface LoraFactor {
   readonly up: tf.Variable;
   /** Output columns `[start, end)` the update writes. */
   readonly columns: readonly [number, number];
+  /** DoRA only: the magnitude of each output column it adapts, `[end - start]`. */
+  readonly magnitude?: tf.Variable;
 }
 
-/** Everything LoRA keeps at one site: its factors and the scale `alpha / r`. */
+/** Everything LoRA keeps at one site: its factors and the scale `alpha / r` (or `alpha / √r`). */
 export interface LoraSiteState {
   readonly site: SiteInfo;
   readonly factors: readonly LoraFactor[];
   readonly scale: number;
   readonly dropout: number;
+  /** DoRA: the base weight, read by the magnitude/direction decomposition. */
+  readonly weight?: tf.Variable;
 }
 
 /** `A` of every factor side by side: `[in, k·r]` (k = number of factors). */

@@ -16,3 +16,10 @@ describeMethodConformance({
   methods: () => lora({ r: 2, alpha: 3, targets: ['conv*'] }),
   backbone: (seed) => new TinyConvBackbone(seed),
 });
+describeMethodConformance({ name: 'dora on the q/v slices (each slice decomposed on its own)', methods: () => lora({ dora: true, r: 4 }) });
+describeMethodConformance({ name: 'dora on the whole qkv and fc1, rslora, dropout', methods: () => lora({ dora: true, slices: 'all', rslora: true, alpha: 6, dropout: 0.1, targets: ['blocks.*.attn.qkv', 'blocks.*.mlp.fc1'] }) });
+describeMethodConformance({
+  name: 'dora on conv sites of a hand-made CNN',
+  methods: () => lora({ r: 2, alpha: 3, dora: true, targets: ['conv*'] }),
+  backbone: (seed) => new TinyConvBackbone(seed),
+});

@@ -24,7 +24,9 @@ describe('lora options', () => {
     expect(() => lora({ slices: [] })).toThrow(/option `slices`/);
     expect(() => lora({ slices: ['q', 'q'] })).toThrow(/distinct slice names/);
     expect(() => lora({ init: 'xavier' as never })).toThrow(/option `init` got "xavier"; expected one of "kaiming-uniform", "trunc-normal"/);
-    expect(() => lora({ rank: 8 } as never)).toThrow(/option `rank`.*one of the options r, alpha, dropout, targets, slices, init/);
+    expect(() => lora({ rank: 8 } as never)).toThrow(/option `rank`.*one of the options r, alpha, dropout, targets, slices, init, dora, rslora/);
+    expect(() => lora({ dora: 'yes' as never })).toThrow(/option `dora` got "yes"; expected true or false/);
+    expect(() => lora({ rslora: 1 as never })).toThrow(/option `rslora`/);
   });
 
   it('rejects a slice the fused site does not have, listing the ones it has', () => {

@@ -31,4 +31,14 @@ describe('LoRA parameter counts on ViT-B/16 (V-PEFT Bench)', () => {
     expect(model.parameters.get('lora.blocks.3.attn.qkv.lora_B').variable.shape).toEqual([8, 2304]);
     model.dispose();
   });
+
+  it('DoRA adds a magnitude per adapted output column: q/v slices 294,912 + 12·2·768, whole qkv 294,912 + 12·2304', () => {
+    const sliced = applyPeft(vit, lora({ r: 8, dora: true }), { numClasses: 100 });
+    expect(sliced.summary().trainableExcludingHead).toBe(294_912 + 12 * 2 * 768);
+    expect(sliced.parameters.get('lora.blocks.0.attn.qkv.lora_magnitude_vector.q').variable.shape).toEqual([768]);
+    sliced.dispose();
+    const whole = applyPeft(vit, lora({ r: 8, dora: true, slices: 'all' }), { numClasses: 100 });
+    expect(whole.summary().trainableExcludingHead).toBe(294_912 + 12 * 2304);
+    whole.dispose();
+  });
 });

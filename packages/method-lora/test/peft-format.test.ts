@@ -138,8 +138,8 @@ describe("Hugging Face PEFT's LoRA format", () => {
   });
 
   it.each([
-    [{ use_dora: true }, /use_dora: true is not supported by @vpeft\/method-lora: DoRA/],
-    [{ use_rslora: true }, /use_rslora: true .*lora_alpha\/sqrt\(r\)/],
+    [{ use_dora: true }, /use_dora is true but lora_magnitude_vector is missing for target module\(s\) blocks\.0\.attn\.qkv/],
+    [{ use_rslora: 'yes' }, /use_rslora is "yes"; expected true or false/],
     [{ bias: 'all' }, /bias: "all" is not supported/],
     [{ peft_type: 'IA3' }, /peft_type is "IA3"; @vpeft\/method-lora reads PEFT LoRA adapters only/],
     [{ modules_to_save: ['classifier'] }, /modules_to_save: \["classifier"\] .*only the classification head/],
@@ -155,6 +155,46 @@ describe("Hugging Face PEFT's LoRA format", () => {
     const backbone = createTestViT(1);
     await expect(loadPeftModel(backbone, dir)).rejects.toThrow(message);
     backbone.dispose();
+  });
+
+  it('loads a PEFT DoRA adapter (use_dora, lora_magnitude_vector) made in PyTorch and reproduces its logits, merged too', async () => {
+    const dora = JSON.parse(await readFile(join(fixtures, 'peft-dora-expected.json'), 'utf8')) as { logits: number[][] };
+    const backbone = await loadViT({ config: 'vit_test_patch8_32', weights: backbonePath });
+    const model = await loadPeftModel(backbone, join(fixtures, 'peft-dora'));
+    expect(model.methods[0]!.options).toMatchObject({ r: 4, alpha: 8, dora: true, rslora: false, slices: 'all' });
+    const x = tf.tensor4d(expected.inputs);
+    const logits = model.predict(x);
+    expect(maxAbsDiff(logits.dataSync(), dora.logits.flat())).toBeLessThan(1e-4);
+    // The magnitudes matter at this tolerance: plain LoRA with the same factors is far off.
+    expect(maxAbsDiff(dora.logits.flat(), expected.logits.flat())).toBeGreaterThan(1e-2);
+    model.merge();
+    const merged = model.predict(x);
+    expect(maxAbsDiff(merged.dataSync(), dora.logits.flat())).toBeLessThan(1e-4);
+    tf.dispose([x, logits, merged]);
+    model.dispose({ backbone: true });
+  });
+
+  it('round-trips DoRA + rsLoRA (linear and the patch-embedding conv) with PEFT names, shapes and flags', async () => {
+    const dir = join(work, 'dora-rslora');
+    const backbone = createTestViT(3);
+    const model = applyPeft(backbone, lora({ r: 2, alpha: 4, slices: 'all', dora: true, rslora: true, targets: ['patch_embed.proj', 'blocks.*.mlp.fc1'] }), { numClasses: 4 });
+    const batch = randomBatch(backbone, 2, 4);
+    trainSteps(model, batch, 2);
+    await model.saveAdapter(dir, { format: 'peft' });
+    const config = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8'));
+    expect(config).toMatchObject({ r: 2, lora_alpha: 4, use_dora: true, use_rslora: true });
+    const file = await readSafetensors(join(dir, 'adapter_model.safetensors'));
+    expect(file.tensors.get('base_model.model.blocks.0.mlp.fc1.lora_magnitude_vector')?.shape).toEqual([128]);
+    expect(file.tensors.get('base_model.model.patch_embed.proj.lora_magnitude_vector')?.shape).toEqual([1, 32, 1, 1]);
+    expect(file.tensors.size).toBe(3 * 3 + 2);
+    const logits = model.predict(batch.x);
+    const loaded = await loadPeftModel(createTestViT(3), dir);
+    expect(loaded.methods[0]!.options).toMatchObject({ dora: true, rslora: true });
+    const again = loaded.predict(batch.x);
+    expect(maxAbsDiff(logits.dataSync(), again.dataSync())).toBeLessThan(1e-6);
+    tf.dispose([batch.x, batch.y, logits, again]);
+    model.dispose({ backbone: true });
+    loaded.dispose({ backbone: true });
   });
 
   it('accepts target_modules as a regular expression, as PEFT does (full match)', async () => {

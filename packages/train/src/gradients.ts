@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { DataParallelTrainer, PeftModel } from '@vpeft/core';
+import { OptionError, type PeftModel } from '@vpeft/core';
 import type { TrainBatch } from './data';
-import { smoothedCrossEntropySum } from './loss';
+import { crossEntropySum, trainingTargets } from './loss';
+import type { DataParallelTrainer } from './parallel/data-parallel-trainer';
 
 /** The summed gradients of one batch and its mean loss. The caller disposes `grads`. */
 export interface TrainingGradients {
@@ -13,28 +14,41 @@ export interface TrainingGradients {
   peakBytes: number;
 }
 
+/** Options for {@link lossGradients}. */
+export interface LossGradientsOptions {
+  /** Computes the batch in chunks of at most this many images (bounded memory), summing their gradients; default: all at once. */
+  microBatch?: number;
+  /** Variables to differentiate; default: the model's trainable variables (frozen weights get no gradient computed). */
+  variables?: tf.Variable[];
+}
+
 /**
- * Gradient of the batch-mean smoothed cross-entropy with respect to the model's trainable
- * variables only (frozen weights get no gradient computed). With `microBatch` < batch size, the
- * batch is split into chunks of at most `microBatch` images; each chunk's loss is its summed loss
- * divided by the full batch size, so the chunk gradients add up to the full-batch gradient while
- * only one chunk's activations are alive at a time. Core's `batchGradients` does the same for
- * plain cross-entropy; this one adds label smoothing and samples the peak tensor memory.
+ * The gradient of the batch-mean softmax cross-entropy against `targets` (`[B, K]`, see
+ * `trainingTargets`) with respect to the model's trainable variables: the one loss and gradient
+ * loop of vpeft training, used on one thread (`fit`) and by each data-parallel worker. With
+ * `microBatch` < B the batch is split into chunks of at most `microBatch` images; each chunk's loss is
+ * its summed loss divided by B, so the chunk gradients add up to the full-batch gradient while only
+ * one chunk's activations are alive at a time (backbones here have no batch statistics).
  */
-export function trainingGradients(model: PeftModel, batch: TrainBatch, options: { labelSmoothing: number; microBatch?: number }): TrainingGradients {
-  const variables = model.trainableVariables();
-  const size = batch.x.shape[0];
-  const chunk = Math.min(options.microBatch ?? size, size);
+export function lossGradients(model: PeftModel, images: tf.Tensor4D, targets: tf.Tensor2D, options: LossGradientsOptions = {}): TrainingGradients {
+  const size = images.shape[0];
+  const microBatch = options.microBatch ?? size;
+  if (!Number.isInteger(microBatch) || microBatch < 1) throw new OptionError('microBatch', microBatch, 'a positive integer', 'lossGradients');
+  if (targets.rank !== 2 || targets.shape[0] !== size || targets.shape[1] !== model.numClasses) {
+    throw new OptionError('targets', `a tensor of shape [${targets.shape.join(', ')}]`, `[${size}, ${model.numClasses}] (one row per image)`, 'lossGradients');
+  }
+  const variables = options.variables ?? model.trainableVariables();
+  const chunk = Math.min(microBatch, size);
   let grads: tf.NamedTensorMap = {};
   let lossSum = 0;
   let peakBytes = 0;
   for (let start = 0; start < size; start += chunk) {
     const count = Math.min(chunk, size - start);
     const { value, grads: part } = tf.tidy(() => {
-      const x = count === size ? batch.x : tf.slice(batch.x, [start, 0, 0, 0], [count, -1, -1, -1]);
-      const y = count === size ? batch.y : tf.slice(batch.y, [start], [count]);
+      const x = count === size ? images : tf.slice(images, [start, 0, 0, 0], [count, -1, -1, -1]);
+      const y = count === size ? targets : tf.slice(targets, [start, 0], [count, -1]);
       return tf.variableGrads(() => {
-        const loss = tf.div(smoothedCrossEntropySum(model.forward(x, { training: true }), y, options.labelSmoothing), size) as tf.Scalar;
+        const loss = tf.div(crossEntropySum(model.forward(x, { training: true }), y), size) as tf.Scalar;
         peakBytes = Math.max(peakBytes, tf.memory().numBytes);
         return loss;
       }, variables);
@@ -45,14 +59,25 @@ export function trainingGradients(model: PeftModel, batch: TrainBatch, options: 
       grads = part;
     } else {
       const summed: tf.NamedTensorMap = {};
-      for (const name of Object.keys(grads)) {
-        summed[name] = tf.add(grads[name]!, part[name]!);
-      }
+      for (const name of Object.keys(grads)) summed[name] = tf.add(grads[name]!, part[name]!);
       tf.dispose([grads, part]);
       grads = summed;
     }
   }
   return { loss: lossSum, grads, peakBytes };
+}
+
+/**
+ * {@link lossGradients} of a training batch with label smoothing (targets `(1 − ε)·onehot + ε/K`),
+ * on this thread.
+ */
+export function trainingGradients(model: PeftModel, batch: TrainBatch, options: { labelSmoothing: number; microBatch?: number }): TrainingGradients {
+  const targets = tf.tidy(() => trainingTargets(batch.y, model.numClasses, options.labelSmoothing));
+  try {
+    return lossGradients(model, batch.x, targets, { microBatch: options.microBatch });
+  } finally {
+    targets.dispose();
+  }
 }
 
 /**
@@ -73,8 +98,8 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { g
 }
 
 /**
- * The same gradients as {@link trainingGradients}, computed by a data-parallel worker pool: label
- * smoothing becomes soft targets `(1 − ε)·onehot + ε/C`, whose cross-entropy is the smoothed loss.
+ * The same gradients as {@link trainingGradients}, computed by a data-parallel worker pool (each
+ * worker runs {@link lossGradients} on its share of the same targets).
  */
 export async function parallelTrainingGradients(
   trainer: DataParallelTrainer,
@@ -82,11 +107,7 @@ export async function parallelTrainingGradients(
   batch: TrainBatch,
   options: { labelSmoothing: number },
 ): Promise<TrainingGradients> {
-  const classes = model.numClasses;
-  const targets = tf.tidy(() => {
-    const onehot = tf.cast(tf.oneHot(tf.cast(batch.y, 'int32') as tf.Tensor1D, classes), 'float32');
-    return options.labelSmoothing > 0 ? tf.add(tf.mul(onehot, 1 - options.labelSmoothing), options.labelSmoothing / classes) : onehot;
-  }) as tf.Tensor2D;
+  const targets = tf.tidy(() => trainingTargets(batch.y, model.numClasses, options.labelSmoothing));
   try {
     const { loss, grads } = await trainer.gradients(batch.x, targets);
     return { loss, grads, peakBytes: tf.memory().numBytes };

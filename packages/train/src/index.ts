@@ -1,7 +1,9 @@
 /**
  * @vpeft/train — the trainer for vpeft models: `fit` (AdamW with decoupled weight decay, cosine
  * schedule with linear warm-up, label smoothing, gradient clipping, micro-batching, evaluation,
- * best-on-validation selection, atomic checkpoints and exact resume) and `evaluate`.
+ * best-on-validation selection, atomic checkpoints and exact resume), `evaluate`, the one loss and
+ * gradient loop (`lossGradients`) and data-parallel training on worker threads
+ * (`createDataParallelTrainer`).
  */
 export { fit, type FitResult } from './fit';
 export { resolveFitOptions, type FitOptions, type FitOptimizerOptions, type ResolvedFitOptions } from './options';
@@ -10,8 +12,9 @@ export { evaluate, type EvaluateOptions, type EvaluationResult } from './evaluat
 export { AdamW, validateAdamWOptions, type AdamWOptions, type AdamWParameter, type AdamWState, type NamedTensor } from './adamw';
 export { decaysWeight, DEFAULT_NO_WEIGHT_DECAY } from './weight-decay';
 export { learningRateAt, resolveSchedule, BENCHMARK_SCHEDULE, type ScheduleOptions, type ResolvedSchedule } from './schedule';
-export { smoothedCrossEntropySum } from './loss';
-export { trainingGradients, clipByGlobalNorm, type TrainingGradients } from './gradients';
+export { smoothedCrossEntropySum, crossEntropySum, trainingTargets } from './loss';
+export { lossGradients, trainingGradients, parallelTrainingGradients, clipByGlobalNorm, type LossGradientsOptions, type TrainingGradients } from './gradients';
+export { createDataParallelTrainer, splitBatch, type BatchGradients, type DataParallelOptions, type DataParallelTrainer } from './parallel/data-parallel-trainer';
 export {
   saveCheckpoint,
   loadCheckpoint,

@@ -1,4 +1,5 @@
-import { OptionError, type DataParallelTrainer } from '@vpeft/core';
+import { OptionError } from '@vpeft/core';
+import type { DataParallelTrainer } from './parallel/data-parallel-trainer';
 import { validateAdamWOptions, type AdamWOptions } from './adamw';
 import type { CheckpointHooks, EvaluationRecord } from './checkpoint';
 import type { EvalData } from './data';
@@ -46,7 +47,7 @@ export interface FitOptions {
   /** Split each batch into chunks of at most this many images and accumulate their gradients before one step. */
   microBatch?: number;
   /**
-   * Compute each step's gradients on worker threads (core's `createDataParallelTrainer`: one backend
+   * Compute each step's gradients on worker threads (`createDataParallelTrainer`: one backend
    * instance and heap per worker, both cores busy); the optimizer still steps on this thread. The
    * workers' `microBatch` bounds their memory. Label smoothing is applied as smoothed targets.
    */

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createDataParallelTrainer, initBackend, type DataParallelTrainer, type PeftModel } from '@vpeft/core';
+import { initBackend, type PeftModel } from '@vpeft/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fit, trainingGradients } from '../src/index';
-import { parallelTrainingGradients } from '../src/gradients';
+import { createDataParallelTrainer, fit, parallelTrainingGradients, trainingGradients, type DataParallelTrainer } from '../src/index';
 import { createImagePool, createTrainableModel, poolBatches, trainData } from './fixtures/setup';
 
 let model: PeftModel;
@@ -11,7 +10,7 @@ let trainer: DataParallelTrainer;
 beforeAll(async () => {
   await initBackend();
   model = createTrainableModel();
-  trainer = await createDataParallelTrainer(model, { modelModule: new URL('./fixtures/data-parallel-model.ts', import.meta.url), workers: 2 });
+  trainer = await createDataParallelTrainer(model, { workers: 2 });
 });
 afterAll(async () => {
   await trainer.dispose();

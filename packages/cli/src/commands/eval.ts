@@ -22,11 +22,11 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
   }
   for (const required of ['backbone', 'adapter', 'data'] as const) if (!values[required]) throw new UsageError(`vpeft eval needs --${required}`);
   if (values.split !== 'test' && values.split !== 'val') throw new UsageError(`--split expects test or val, got "${String(values.split)}"`);
+  const task = await loadTaskData(String(values.data), Number(values.seed));
   await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
   await discoverMethods();
   const { backbone } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined });
   const model = await loadPeftModel(backbone, String(values.adapter));
-  const task = await loadTaskData(String(values.data), Number(values.seed));
   const dataset = values.split === 'val' ? task.val : task.test;
   const [h, w] = backbone.inputShape;
   const transform = dataset.pipeline === 'fgvc' ? fgvcTransform({ train: false, size: [h, w] }) : vtabTransform({ size: [h, w] });

@@ -8,7 +8,6 @@ import { UsageError } from '../errors';
 import { parseMethodSpec } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe } from '../run-training';
-import { WORKER_MODEL_ENV, workerModelUrl, type WorkerModelSpec } from '../worker-model';
 
 export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT methods
 
@@ -86,23 +85,20 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
     microBatch: values['micro-batch'] === undefined ? undefined : number(values['micro-batch'], 'micro-batch', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
     seed: number(values.seed ?? 42, 'seed', Number.isInteger, 'an integer'),
   };
+  // The data first: a damaged split file is reported before the backend and the model are loaded.
+  const task = await loadTaskData(String(values.data), recipe.seed);
   const backend = await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
   await discoverMethods();
   const methods = ((values.method as string[] | undefined) ?? []).map(parseMethodSpec);
   const { backbone, description, pretrained } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined });
   if (!pretrained) out.note(`note: ${description} — PEFT on random weights measures nothing useful; pass a pre-trained backbone`);
-  const task = await loadTaskData(String(values.data), recipe.seed);
   out.note(`backend ${describeBackend(backend)}; backbone ${description}; data ${task.name} (${task.train.samples.length} train, ${task.val.samples.length} val, ${task.test.samples.length} test, ${task.numClasses} classes)`);
   const label = methods.map((m) => m.name).join('+') || 'linear';
   const workers = values.workers === undefined ? 1 : number(values.workers, 'workers', (n) => Number.isInteger(n) && n > 0, 'a positive integer');
-  if (workers > 1) {
-    const spec: WorkerModelSpec = { backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined, methods: (values.method as string[] | undefined) ?? [], numClasses: task.numClasses, seed: recipe.seed };
-    process.env[WORKER_MODEL_ENV] = JSON.stringify(spec);
-  }
   const { report, model } = await runTraining(label, backbone, methods, task, recipe, out, {
     outDir: values.out as string | undefined,
     resume: Boolean(values.resume),
-    workers: workers > 1 ? { count: workers, moduleUrl: workerModelUrl() } : undefined,
+    workers: workers > 1 ? workers : undefined,
   });
   out.result(
     { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } } },

@@ -20,6 +20,17 @@ export interface CreateContext {
    * (seeded from the model seed and the full name) or taken from a tensor.
    */
   parameter(localName: string, shape: number[], init: Initializer | tf.Tensor, role?: ParameterRole): tf.Variable;
+  /**
+   * Every site this method instance builds at (what `targets` returned), in build order — e.g. to
+   * know this site's position among them, or which one comes first.
+   */
+  readonly targets: readonly SiteInfo[];
+  /**
+   * A trainable variable shared by all of this instance's modules, named `<owner>.<localName>`:
+   * created by the first call, the same variable for every later call with that name (the shape
+   * must match). For parts used at every site, e.g. prefix tuning's reparameterisation MLP.
+   */
+  sharedParameter(localName: string, shape: number[], init: Initializer | tf.Tensor, role?: ParameterRole): tf.Variable;
 }
 
 /** What a method builds at one site: the transform and, when the math allows, merge/unmerge. */

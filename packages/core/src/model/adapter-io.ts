@@ -26,6 +26,29 @@ export interface AdapterConfig {
   weightsSha256: string;
 }
 
+/** What an adapter config says about the model apart from its tensors: enough to rebuild it on a backbone. */
+export type AdapterModelConfig = Pick<AdapterConfig, 'backbone' | 'numClasses' | 'classNames' | 'seed' | 'methods'>;
+
+/**
+ * The model as a saved adapter describes it: the backbone's config, the head, the seed and each
+ * method instance by name, package and options. {@link applyAdapterConfig} rebuilds a model from it.
+ */
+export function adapterModelConfig(model: PeftModel): AdapterModelConfig {
+  return {
+    backbone: { ...model.backbone.config },
+    numClasses: model.numClasses,
+    ...(model.classNames ? { classNames: [...model.classNames] } : {}),
+    seed: model.seed,
+    methods: model.methods.map((m) => ({
+      method: m.definition.name,
+      name: m.name,
+      version: m.definition.version,
+      ...(m.definition.packageName ? { packageName: m.definition.packageName } : {}),
+      options: { ...(m.options as Record<string, unknown>) },
+    })),
+  };
+}
+
 /** Backbone config keys that don't change the weights' meaning (training-time settings). */
 const NON_STRUCTURAL = new Set(['dropPathRate', 'name']);
 
@@ -47,17 +70,7 @@ export async function saveAdapterFiles(model: PeftModel, dir: string): Promise<A
   const config: AdapterConfig = {
     format: 'vpeft-adapter',
     formatVersion: 1,
-    backbone: { ...model.backbone.config },
-    numClasses: model.numClasses,
-    ...(model.classNames ? { classNames: [...model.classNames] } : {}),
-    seed: model.seed,
-    methods: model.methods.map((m) => ({
-      method: m.definition.name,
-      name: m.name,
-      version: m.definition.version,
-      ...(m.definition.packageName ? { packageName: m.definition.packageName } : {}),
-      options: { ...(m.options as Record<string, unknown>) },
-    })),
+    ...adapterModelConfig(model),
     tensors: index,
     weightsSha256: createHash('sha256').update(bytes).digest('hex'),
   };

@@ -65,20 +65,30 @@ export function applyPeft(backbone: Backbone, methods: MethodInput | readonly ne
       }
       if (definition.create) {
         const targets = definition.targets!(sites, methodOptions);
+        const createVariable = (name: string, localName: string, shape: number[], value: Initializer | tf.Tensor, role: ParameterRole) => {
+          const tensor = value instanceof tf.Tensor ? value : initialize(value, shape, hashSeed(name, seed));
+          if (tensor.shape.join(',') !== shape.join(',')) {
+            throw new OptionError(localName, tensor.shape, `a tensor of shape [${shape.join(', ')}]`, owner);
+          }
+          created.push(name);
+          return store.create(name, tensor, role, owner, true).variable;
+        };
         for (const site of targets) {
           const ctx: CreateContext = {
             owner,
             site,
+            targets,
             backbone: backbone.parameters,
             backboneConfig: backbone.config,
-            parameter(localName: string, shape: number[], value: Initializer | tf.Tensor, role: ParameterRole = 'other') {
-              const name = `${owner}.${site.name}.${localName}`;
-              const tensor = value instanceof tf.Tensor ? value : initialize(value, shape, hashSeed(name, seed));
-              if (tensor.shape.join(',') !== shape.join(',')) {
-                throw new OptionError(localName, tensor.shape, `a tensor of shape [${shape.join(', ')}]`, owner);
+            parameter: (localName, shape, value, role = 'other') => createVariable(`${owner}.${site.name}.${localName}`, localName, shape, value, role),
+            sharedParameter(localName, shape, value, role = 'other') {
+              const name = `${owner}.${localName}`;
+              if (!store.has(name)) return createVariable(name, localName, shape, value, role);
+              const existing = store.variable(name);
+              if (existing.shape.join(',') !== shape.join(',')) {
+                throw new OptionError(localName, shape, `the shape it was first created with, [${existing.shape.join(', ')}]`, owner);
               }
-              created.push(name);
-              return store.create(name, tensor, role, owner, true).variable;
+              return existing;
             },
           };
           chains.attach(owner, site, definition.create(site, methodOptions, ctx));

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backbone } from '../backbone/backbone';
-import { getMethod } from '../method/registry';
 import { getAdapterFormat, listAdapterFormats } from './adapter-format';
-import { ADAPTER_CONFIG_FILE, checkBackboneMatches, loadAdapterWeights, readAdapterConfig } from './adapter-io';
-import { applyPeft } from './apply-peft';
+import { ADAPTER_CONFIG_FILE, loadAdapterWeights, readAdapterConfig } from './adapter-io';
+import { applyAdapterConfig } from './apply-adapter-config';
 import type { PeftModel } from './peft-model';
 
 /**
@@ -25,9 +24,7 @@ export async function loadPeftModel(backbone: Backbone, dir: string, options: { 
     }
   }
   const config = await readAdapterConfig(dir);
-  checkBackboneMatches(config.backbone, { ...backbone.config }, join(dir, ADAPTER_CONFIG_FILE));
-  const instances = config.methods.map((m) => getMethod(m.method, m.packageName).configure(m.options, { name: m.name }));
-  const model = applyPeft(backbone, instances, { numClasses: config.numClasses, classNames: config.classNames, seed: config.seed });
+  const model = applyAdapterConfig(backbone, config, join(dir, ADAPTER_CONFIG_FILE));
   try {
     await loadAdapterWeights(model, dir, config);
   } catch (error) {

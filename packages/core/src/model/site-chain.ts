@@ -1,6 +1,6 @@
 import { VpeftError } from '../errors/errors';
 import type { AnySiteModule } from '../method/method';
-import type { Next, SiteInfo, SiteKind, SiteRunner, SiteValueMap, TransformContext } from '../sites/site';
+import type { Next, SiteInfo, SiteKind, SiteOutputMap, SiteRunner, SiteValueMap, TransformContext } from '../sites/site';
 
 /** A module built by a method instance at a site, with its merge state. */
 export interface AttachedModule {
@@ -38,22 +38,23 @@ export class SiteChains {
 
   /** A runner for one forward pass. */
   runner(training: boolean): SiteRunner {
+    const scratch = new Map<string, unknown>();
     return {
       run: <K extends SiteKind>(
         name: string,
         input: SiteValueMap[K],
         op: Next<K>,
         extra: Pick<TransformContext, 'layout' | 'normalize'> = {},
-      ): SiteValueMap[K] => {
+      ): SiteOutputMap[K] => {
         const chain = this.bySite.get(name);
         if (!chain || chain.length === 0) return op(input);
-        const ctx: TransformContext = { site: this.siteInfo.get(name)!, training, ...extra };
+        const ctx: TransformContext = { site: this.siteInfo.get(name)!, training, scratch, ...extra };
         let next: Next<K> = op;
         for (let i = chain.length - 1; i >= 0; i--) {
           const attached = chain[i]!;
           if (attached.merged) continue;
           const inner = next;
-          const transform = attached.module.transform as unknown as (x: SiteValueMap[K], n: Next<K>, c: TransformContext) => SiteValueMap[K];
+          const transform = attached.module.transform as unknown as (x: SiteValueMap[K], n: Next<K>, c: TransformContext) => SiteOutputMap[K];
           next = (x) => transform(x, inner, ctx);
         }
         return next(input);

@@ -9,8 +9,22 @@ import type * as tf from '@tensorflow/tfjs-core';
  * - `branch`: a residual branch (attn or mlp of a block); input is the residual stream `[B, N, D]`,
  *   `next` computes the branch (norm included), the output is what is added back to the stream.
  * - `features`: the pre-logits features `[B, D]`.
+ * - `attention`: the core of a multi-head attention, `softmax(q·kᵀ·scale)·v`; input the heads' queries,
+ *   keys and values ({@link AttentionInputs}), output the heads' merged context `[B, N, D]` (before the
+ *   output projection). A method may extend or change k and v before `next` (prefix tuning:
+ *   `next({ q, k: [P_k; k], v: [P_v; v] })`); the key count may then differ from the query count.
+ * - `tap`: a read-only view of an intermediate activation (a block's output) for side networks
+ *   (Ladder Side-Tuning) that read a frozen backbone without backpropagating through it: tokens
+ *   `[B, N, D]` or an NHWC map. A backbone that declares tap sites promises:
+ *   - detached: the value a tap transform receives carries no gradient back into the backbone;
+ *   - read-only: what a tap transform returns is ignored, the backbone's stream goes on unchanged;
+ *   - order and scope: active tap sites run right before `features` (after every other site), in
+ *     declaration order, in the scope of `features` (on the gradient tape in training), so what a
+ *     transform computes there and leaves in `ctx.scratch` survives until `features`;
+ *   - no tape: a module at a tap site does not put the backbone on the gradient tape; when nothing
+ *     else acts inside the backbone, training runs all of it as inference does.
  */
-export type SiteKind = 'linear' | 'conv' | 'norm' | 'tokens' | 'branch' | 'features';
+export type SiteKind = 'linear' | 'conv' | 'norm' | 'tokens' | 'branch' | 'features' | 'attention' | 'tap';
 
 /** Where the patch tokens sit in a token sequence: `[prefix..., patches (grid), suffix...]`. */
 export interface TokenLayout {
@@ -33,7 +47,18 @@ export interface TokenSequence {
   layout: TokenLayout;
 }
 
-/** The value type flowing through a site of each kind. */
+/**
+ * The input of an `attention` site: per-head queries, keys and values `[B, heads, tokens, headDim]`
+ * (PyTorch's layout). Queries keep the token sequence's layout (`ctx.layout`); keys and values may be
+ * longer once a method prepends its own (their count is `k.shape[2]`, equal for k and v).
+ */
+export interface AttentionInputs {
+  readonly q: tf.Tensor4D;
+  readonly k: tf.Tensor4D;
+  readonly v: tf.Tensor4D;
+}
+
+/** The value type entering a site of each kind (what a transform and `next` receive). */
 export interface SiteValueMap {
   linear: tf.Tensor2D;
   conv: tf.Tensor4D;
@@ -41,7 +66,15 @@ export interface SiteValueMap {
   tokens: TokenSequence;
   branch: tf.Tensor3D;
   features: tf.Tensor2D;
+  attention: AttentionInputs;
+  tap: tf.Tensor;
 }
+
+/**
+ * The value type leaving a site of each kind (what a transform and `next` return): the input type,
+ * except at `attention` sites, which turn q, k, v into the merged context `[B, N, D]`.
+ */
+export type SiteOutputMap = Omit<SiteValueMap, 'attention'> & { attention: tf.Tensor3D };
 
 /** A point of a backbone where a method may act, with the shapes a method needs to build itself. */
 export interface SiteInfo {
@@ -69,6 +102,8 @@ export interface SiteInfo {
   readonly branch?: 'attn' | 'mlp';
   /** `tokens`: the patch grid of the backbone's configured input size. */
   readonly grid?: readonly [number, number];
+  /** `attention`: the number of heads (`dim / heads` is the head width; scores are scaled by its inverse square root). */
+  readonly heads?: number;
 }
 
 /** Runtime information handed to every transform call. */
@@ -83,10 +118,16 @@ export interface TransformContext {
    * residual stream — for bypasses that, like Convpass, read the normalised input.
    */
   readonly normalize?: (x: tf.Tensor3D) => tf.Tensor3D;
+  /**
+   * Scratch space of one forward pass, shared by every transform of that pass (fresh for each pass):
+   * for a method whose modules at several sites cooperate, e.g. a side network that advances its
+   * state at each `tap` site and reads it at `features`. Key entries by the owner's name.
+   */
+  readonly scratch?: Map<string, unknown>;
 }
 
 /** Runs what comes after a transform: the original op, or the next transform in the chain. */
-export type Next<K extends SiteKind> = (input: SiteValueMap[K]) => SiteValueMap[K];
+export type Next<K extends SiteKind> = (input: SiteValueMap[K]) => SiteOutputMap[K];
 
 /**
  * Middleware at a site: `(input, next, ctx) => output`. LoRA adds a low-rank term to `next(x)`,
@@ -97,7 +138,7 @@ export type Transform<K extends SiteKind = SiteKind> = (
   input: SiteValueMap[K],
   next: Next<K>,
   ctx: TransformContext,
-) => SiteValueMap[K];
+) => SiteOutputMap[K];
 
 /**
  * How a backbone runs a site: applies the transforms registered there (outermost first) around
@@ -109,7 +150,7 @@ export interface SiteRunner {
     input: SiteValueMap[K],
     op: Next<K>,
     extra?: Pick<TransformContext, 'layout' | 'normalize'>,
-  ): SiteValueMap[K];
+  ): SiteOutputMap[K];
   /**
    * Whether `run` does anything at `site` besides `op` (a transform is attached and not merged).
    * Optional: a backbone may use it to run a frozen part that no transform and no trainable

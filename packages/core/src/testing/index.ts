@@ -3,5 +3,6 @@
  * (a tiny randomised ViT, seeded batches) and comparison helpers for tests.
  */
 export { describeMethodConformance, type ConformanceOptions } from './conformance';
+export { describeAttentionSiteConformance, describeTapConformance, type SiteContractOptions } from './site-contracts';
 export { createTestViT, randomBatch, snapshot, maxAbsDiff, bitEqual } from './fixtures';
 export { trainSteps } from './train-steps';

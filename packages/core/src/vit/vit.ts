@@ -3,6 +3,7 @@ import type { Backbone, BackboneForwardOptions } from '../backbone/backbone';
 import { ShapeMismatchError, VpeftError } from '../errors/errors';
 import { hashSeed } from '../init/random';
 import { init, initialize, type Initializer } from '../init/initializers';
+import { multiHeadAttention, splitHeads } from '../ops/attention';
 import { gelu } from '../ops/gelu';
 import { layerNorm } from '../ops/layer-norm';
 import { linear } from '../ops/linear';
@@ -10,6 +11,7 @@ import { dropPath } from '../ops/regularization';
 import { withoutGradient } from '../ops/without-gradient';
 import { ParameterStore, type ParameterRole } from '../params/parameter';
 import { identitySiteRunner, type SiteInfo, type SiteRunner, type TokenLayout, type TokenSequence } from '../sites/site';
+import { TapRecorder } from '../sites/tap-recorder';
 import { resolveViTConfig, type ViTConfig, type ViTConfigName } from './config';
 import { resampleGrid } from './resample';
 
@@ -32,6 +34,7 @@ export class ViT implements Backbone {
   readonly inputShape: readonly [number, number, number];
   readonly featureDim: number;
   private readonly siteList: SiteInfo[];
+  private readonly tapNames: string[];
 
   constructor(config: ViTConfig, options: CreateViTOptions = {}) {
     this.config = config;
@@ -65,6 +68,7 @@ export class ViT implements Backbone {
     add('norm.weight', [d], init.ones(), 'norm-weight');
     add('norm.bias', [d], init.zeros(), 'norm-bias');
     this.siteList = buildSites(config);
+    this.tapNames = this.siteList.filter((s) => s.kind === 'tap').map((s) => s.name);
   }
 
   sites(): SiteInfo[] {
@@ -82,17 +86,25 @@ export class ViT implements Backbone {
     const stage = <T,>(fn: () => T): T => (training ? fn() : (tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T));
     // Training: the stages before the first one a gradient can reach run off the tape (as in inference).
     const frozen = training ? this.frozenStages(sites) : 0;
-    let seq = frozen > 0 ? this.runOffTape(images, frozen, sites) : stage(() => this.embed(images, sites));
-    for (let i = Math.max(frozen - 1, 0); i < depth; i++) {
-      const before = seq;
-      seq = stage(() => this.block(i, sites.run<'tokens'>(`blocks.${i}.tokens`, before, (s) => s), sites, training));
-      if (!training) before.tokens.dispose();
+    const taps = new TapRecorder(sites, this.tapNames);
+    let seq: TokenSequence;
+    try {
+      seq = frozen > 0 ? this.runOffTape(images, frozen, sites, taps) : this.embedAndTap(images, sites, taps, stage);
+      for (let i = Math.max(frozen - 1, 0); i < depth; i++) {
+        const before = seq;
+        seq = stage(() => this.block(i, sites.run<'tokens'>(`blocks.${i}.tokens`, before, (s) => s), sites, training));
+        taps.record(`blocks.${i}.output`, seq.tokens, seq.layout);
+        if (!training) before.tokens.dispose();
+      }
+    } catch (error) {
+      taps.dispose();
+      throw error;
     }
     const features = stage(() => {
-      const [b, n] = seq.tokens.shape;
+      const b = seq.tokens.shape[0];
       const normed = sites.run<'norm'>('norm', seq.tokens, (x) => this.norm('norm', x), { layout: seq.layout }) as tf.Tensor3D;
       const cls = tf.reshape(tf.slice(normed, [0, 0, 0], [b, 1, d]), [b, d]) as tf.Tensor2D;
-      void n;
+      taps.run();
       return sites.run<'features'>('features', cls, (x) => x);
     });
     if (!training) seq.tokens.dispose();
@@ -114,7 +126,8 @@ export class ViT implements Backbone {
     for (const p of this.parameters.list()) {
       if (p.owner === 'backbone' && (p.trainable || p.variable.trainable)) first = Math.min(first, stageOf(p.name));
     }
-    for (const site of this.siteList) if (sites.active(site.name)) first = Math.min(first, stageOf(site.name));
+    // Taps are detached by contract: a module there needs no gradient through the backbone.
+    for (const site of this.siteList) if (site.kind !== 'tap' && sites.active(site.name)) first = Math.min(first, stageOf(site.name));
     return first;
   }
 
@@ -123,19 +136,28 @@ export class ViT implements Backbone {
    * token sequence stays alive — with training semantics (drop-path stays active); the token sequence
    * they return is a constant.
    */
-  private runOffTape(images: tf.Tensor4D, count: number, sites: SiteRunner): TokenSequence {
+  private runOffTape(images: tf.Tensor4D, count: number, sites: SiteRunner, taps: TapRecorder): TokenSequence {
     let layout: TokenLayout | undefined;
     const tokens = withoutGradient(images, () => {
-      let seq = tf.tidy(() => this.embed(images, sites) as unknown as tf.TensorContainer) as unknown as TokenSequence;
+      const tidy = <T,>(fn: () => T): T => tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T;
+      let seq = this.embedAndTap(images, sites, taps, tidy);
       for (let i = 0; i < count - 1; i++) {
         const before = seq;
-        seq = tf.tidy(() => this.block(i, sites.run<'tokens'>(`blocks.${i}.tokens`, before, (x) => x), sites, true) as unknown as tf.TensorContainer) as unknown as TokenSequence;
+        seq = tidy(() => this.block(i, sites.run<'tokens'>(`blocks.${i}.tokens`, before, (x) => x), sites, true));
+        taps.record(`blocks.${i}.output`, seq.tokens, seq.layout);
         before.tokens.dispose();
       }
       layout = seq.layout;
       return seq.tokens;
     });
     return { tokens, layout: layout! };
+  }
+
+  /** The embedding stage (run by `stage`), recorded at the `embed.output` tap. */
+  private embedAndTap(images: tf.Tensor4D, sites: SiteRunner, taps: TapRecorder, stage: <T>(fn: () => T) => T): TokenSequence {
+    const seq = stage(() => this.embed(images, sites));
+    taps.record('embed.output', seq.tokens, seq.layout);
+    return seq;
   }
 
   private embed(images: tf.Tensor4D, sites: SiteRunner): TokenSequence {
@@ -201,14 +223,9 @@ export class ViT implements Backbone {
     const attention = (x: tf.Tensor3D): tf.Tensor3D => {
       const normed = normalize('norm1')(x);
       const qkv = this.dense(`${prefix}.attn.qkv`, sites, tf.reshape(normed, [b * n, d]), layout);
-      const hd = d / heads;
-      const [q, k, v] = tf.split(tf.reshape(qkv, [b, n, 3 * d]), 3, 2).map((t) =>
-        tf.reshape(tf.transpose(tf.reshape(t, [b, n, heads, hd]), [0, 2, 1, 3]), [b * heads, n, hd]),
-      ) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-      const scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(hd)), k, false, true);
-      const context = tf.matMul(tf.softmax(scores), v);
-      const merged = tf.reshape(tf.transpose(tf.reshape(context, [b, heads, n, hd]), [0, 2, 1, 3]), [b * n, d]) as tf.Tensor2D;
-      return tf.reshape(this.dense(`${prefix}.attn.proj`, sites, merged, layout), [b, n, d]);
+      const [q, k, v] = tf.split(tf.reshape(qkv, [b, n, 3 * d]), 3, 2).map((t) => splitHeads(t as tf.Tensor3D, heads)) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      const context = sites.run<'attention'>(`${prefix}.attn.core`, { q, k, v }, multiHeadAttention, { layout });
+      return tf.reshape(this.dense(`${prefix}.attn.proj`, sites, tf.reshape(context, [b * n, d]), layout), [b, n, d]);
     };
     const mlp = (x: tf.Tensor3D): tf.Tensor3D => {
       const normed = normalize('norm2')(x);
@@ -232,6 +249,7 @@ function buildSites(c: ViTConfig): SiteInfo[] {
   const grid = [c.imageSize / c.patchSize, c.imageSize / c.patchSize] as const;
   const sites: SiteInfo[] = [
     { name: 'patch_embed.proj', kind: 'linear', inFeatures: c.patchSize * c.patchSize * c.inChannels, outFeatures: d, weight: 'patch_embed.proj.weight', bias: 'patch_embed.proj.bias' },
+    { name: 'embed.output', kind: 'tap', dim: d, grid },
   ];
   for (let i = 0; i < c.depth; i++) {
     const b = `blocks.${i}`;
@@ -245,11 +263,13 @@ function buildSites(c: ViTConfig): SiteInfo[] {
       { name: `${b}.attn`, kind: 'branch', block: i, dim: d, branch: 'attn' },
       normSite('norm1'),
       linearSite('attn.qkv', d, 3 * d, { slices: { q: [0, d], k: [d, 2 * d], v: [2 * d, 3 * d] } }),
+      { name: `${b}.attn.core`, kind: 'attention', block: i, dim: d, heads: c.numHeads },
       linearSite('attn.proj', d, d),
       { name: `${b}.mlp`, kind: 'branch', block: i, dim: d, branch: 'mlp' },
       normSite('norm2'),
       linearSite('mlp.fc1', d, c.mlpDim),
       linearSite('mlp.fc2', c.mlpDim, d),
+      { name: `${b}.output`, kind: 'tap', block: i, dim: d, grid },
     );
   }
   sites.push(

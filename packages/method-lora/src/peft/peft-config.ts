@@ -12,8 +12,9 @@ export const PEFT_KEY_PREFIX = 'base_model.model.';
 
 /**
  * The fields of PEFT's `LoraConfig` (as saved in `adapter_config.json`) that vpeft reads or checks.
- * Mapped: `r`, `lora_alpha`, `lora_dropout`, `target_modules`, `modules_to_save` (the head only).
- * Anything that changes the math away from `W x + (lora_alpha/r)·B A x` is refused.
+ * Mapped: `r`, `lora_alpha`, `lora_dropout`, `target_modules`, `modules_to_save` (the head only),
+ * `use_dora` (DoRA's magnitude vectors), `use_rslora` (scale `lora_alpha/√r`). Anything else that
+ * changes the math away from `W x + scale·B A x` is refused.
  */
 export interface PeftLoraConfig {
   peft_type: string;
@@ -68,8 +69,9 @@ export function checkPeftLoraConfig(config: PeftLoraConfig, file: string): void 
   }
   const dropout = config.lora_dropout ?? 0;
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new FileFormatError(file, `lora_dropout is ${JSON.stringify(dropout)}; expected a rate in [0, 1)`);
-  if (config.use_dora === true) refuse('use_dora: true', 'DoRA rescales the merged weight by a learned magnitude; only plain LoRA is implemented');
-  if (config.use_rslora === true) refuse('use_rslora: true', 'rank-stabilised LoRA scales by lora_alpha/sqrt(r) instead of lora_alpha/r');
+  for (const flag of ['use_dora', 'use_rslora'] as const) {
+    if (config[flag] !== undefined && typeof config[flag] !== 'boolean') throw new FileFormatError(file, `${flag} is ${JSON.stringify(config[flag])}; expected true or false`);
+  }
   if (config.fan_in_fan_out === true) refuse('fan_in_fan_out: true', 'it is for GPT-2-style Conv1D layers; timm ViT layers are nn.Linear/nn.Conv2d');
   if (config.bias !== undefined && config.bias !== 'none') refuse(`bias: ${JSON.stringify(config.bias)}`, 'training biases is BitFit (@vpeft/method-bitfit); PEFT LoRA adapters read here must have bias "none"');
   if (config.lora_bias === true) refuse('lora_bias: true', 'the LoRA B projection has no bias in vpeft');
@@ -105,7 +107,15 @@ export function peftTargets(moduleName: string, targetModules: string[] | string
 }
 
 /** The `adapter_config.json` vpeft writes for a LoRA adapter with a trained head. */
-export function buildPeftLoraConfig(options: { r: number; alpha: number; dropout: number; targetModules: string[]; baseModel?: string }): PeftLoraConfig {
+export function buildPeftLoraConfig(options: {
+  r: number;
+  alpha: number;
+  dropout: number;
+  targetModules: string[];
+  baseModel?: string;
+  dora?: boolean;
+  rslora?: boolean;
+}): PeftLoraConfig {
   return {
     peft_type: 'LORA',
     task_type: null,
@@ -117,8 +127,8 @@ export function buildPeftLoraConfig(options: { r: number; alpha: number; dropout
     modules_to_save: ['head'],
     bias: 'none',
     fan_in_fan_out: false,
-    use_rslora: false,
-    use_dora: false,
+    use_rslora: options.rslora ?? false,
+    use_dora: options.dora ?? false,
     init_lora_weights: true,
     inference_mode: true,
     layers_to_transform: null,

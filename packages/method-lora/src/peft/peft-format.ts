@@ -19,7 +19,7 @@ import {
 } from '@vpeft/core';
 import { LORA_PACKAGE, lora, loraMethod } from '../method';
 import { adaptsWholeMatrix, type LoraOptions } from '../options';
-import { loraParameterName, type LoraFactorName } from '../parameter-names';
+import { DORA_MAGNITUDE, loraParameterName, type LoraFactorName } from '../parameter-names';
 import {
   buildPeftLoraConfig,
   checkPeftLoraConfig,
@@ -30,7 +30,7 @@ import {
   peftTargets,
   type PeftLoraConfig,
 } from './peft-config';
-import { fromTorchLayout, toTorchLayout, torchModuleAt } from './peft-layout';
+import { fromTorchLayout, magnitudeTorchShape, toTorchLayout, torchModuleAt } from './peft-layout';
 
 const FACTORS: readonly LoraFactorName[] = ['lora_A', 'lora_B'];
 
@@ -68,6 +68,10 @@ async function savePeft(model: PeftModel, dir: string): Promise<void> {
       const variable = model.parameters.variable(loraParameterName(name, site.name, factor));
       tensors.set(`${PEFT_KEY_PREFIX}${site.name}.${factor}.weight`, toTorchLayout(variable, factor, module));
     }
+    if (options.dora) {
+      const magnitude = model.parameters.variable(loraParameterName(name, site.name, DORA_MAGNITUDE));
+      tensors.set(`${PEFT_KEY_PREFIX}${site.name}.${DORA_MAGNITUDE}`, { shape: magnitudeTorchShape(magnitude.shape[0]!, module), data: magnitude.dataSync() as Float32Array });
+    }
   }
   const headWeight = tf.tidy(() => tf.transpose(model.parameters.variable('head.weight')));
   tensors.set(`${PEFT_KEY_PREFIX}head.weight`, { shape: headWeight.shape.slice(), data: headWeight.dataSync() as Float32Array });
@@ -79,6 +83,8 @@ async function savePeft(model: PeftModel, dir: string): Promise<void> {
     alpha: options.alpha,
     dropout: options.dropout,
     targetModules: sites.map((s) => s.name),
+    dora: options.dora,
+    rslora: options.rslora,
     baseModel: typeof model.backbone.config.name === 'string' ? model.backbone.config.name : undefined,
   });
   await mkdir(dir, { recursive: true });
@@ -114,20 +120,21 @@ async function readPeftWeights(dir: string): Promise<{ file: string; tensors: Ma
 
 /** The adapter's tensors by module: LoRA factors per module, and the head. */
 function groupPeftTensors(tensors: Map<string, SafetensorsTensor>, file: string) {
-  const factors = new Map<string, Partial<Record<LoraFactorName, SafetensorsTensor>>>();
+  const factors = new Map<string, Partial<Record<LoraFactorName | typeof DORA_MAGNITUDE, SafetensorsTensor>>>();
   const head: { weight?: SafetensorsTensor; bias?: SafetensorsTensor } = {};
   for (const [key, tensor] of tensors) {
     if (!key.startsWith(PEFT_KEY_PREFIX)) throw new FileFormatError(file, `key "${key}" does not start with "${PEFT_KEY_PREFIX}" (not a PEFT adapter?)`);
     const name = key.slice(PEFT_KEY_PREFIX.length);
-    const lora = /^(.+)\.(lora_A|lora_B)\.weight$/.exec(name);
+    // PEFT saves DoRA magnitudes as `<module>.lora_magnitude_vector` (the module's `.weight` stripped).
+    const lora = /^(.+)\.(lora_A|lora_B)\.weight$/.exec(name) ?? /^(.+)\.(lora_magnitude_vector)(?:\.weight)?$/.exec(name);
     if (lora) {
       const entry = factors.get(lora[1]!) ?? {};
-      entry[lora[2] as LoraFactorName] = tensor;
+      entry[lora[2] as LoraFactorName | typeof DORA_MAGNITUDE] = tensor;
       factors.set(lora[1]!, entry);
     } else if (name === 'head.weight' || name === 'head.bias') {
       head[name === 'head.weight' ? 'weight' : 'bias'] = tensor;
     } else {
-      throw new FileFormatError(file, `unexpected tensor "${key}": only LoRA factors (<module>.lora_A.weight / lora_B.weight) and the head are supported`);
+      throw new FileFormatError(file, `unexpected tensor "${key}": only LoRA factors (<module>.lora_A.weight / lora_B.weight), DoRA magnitudes (<module>.lora_magnitude_vector) and the head are supported`);
     }
   }
   return { factors, head };
@@ -154,6 +161,13 @@ async function loadPeft(backbone: Backbone, dir: string): Promise<PeftModel> {
   }
   const incomplete = targeted.filter((s) => !factors.get(s.name)?.lora_A || !factors.get(s.name)?.lora_B).map((s) => s.name);
   if (incomplete.length) throw new FileFormatError(file, `missing lora_A/lora_B weights for target module(s) ${incomplete.slice(0, 4).join(', ')}`);
+  const dora = config.use_dora === true;
+  const magnitudes = targeted.filter((s) => factors.get(s.name)?.[DORA_MAGNITUDE] !== undefined).map((s) => s.name);
+  if (dora && magnitudes.length !== targeted.length) {
+    const missing = targeted.filter((s) => !magnitudes.includes(s.name)).map((s) => s.name);
+    throw new FileFormatError(file, `use_dora is true but ${DORA_MAGNITUDE} is missing for target module(s) ${missing.slice(0, 4).join(', ')}`);
+  }
+  if (!dora && magnitudes.length) throw new FileFormatError(file, `${DORA_MAGNITUDE} weights for ${magnitudes.slice(0, 4).join(', ')} but use_dora is not true in ${PEFT_CONFIG_FILE}`);
   if (!head.weight || !head.bias) {
     throw new FileFormatError(file, `no classification head (${PEFT_KEY_PREFIX}head.weight and .bias, saved with modules_to_save ["head"]); a vpeft model needs one`);
   }
@@ -163,7 +177,15 @@ async function loadPeft(backbone: Backbone, dir: string): Promise<PeftModel> {
   }
   if (head.bias.shape.join(',') !== String(numClasses)) throw new ShapeMismatchError(`${PEFT_KEY_PREFIX}head.bias`, [numClasses], head.bias.shape, file);
 
-  const instance = lora({ r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout ?? 0, targets: targeted.map((s) => s.name), slices: 'all' });
+  const instance = lora({
+    r: config.r,
+    alpha: config.lora_alpha,
+    dropout: config.lora_dropout ?? 0,
+    targets: targeted.map((s) => s.name),
+    slices: 'all',
+    dora,
+    rslora: config.use_rslora === true,
+  });
   const model = applyPeft(backbone, instance, { numClasses });
   try {
     for (const site of targeted) {
@@ -171,6 +193,16 @@ async function loadPeft(backbone: Backbone, dir: string): Promise<PeftModel> {
       for (const factor of FACTORS) {
         const variable = model.parameters.variable(loraParameterName(instance.name, site.name, factor));
         const value = fromTorchLayout(factors.get(site.name)![factor]!, variable.shape, factor, module, `${PEFT_KEY_PREFIX}${site.name}.${factor}.weight`, file);
+        variable.assign(value);
+        value.dispose();
+      }
+      if (dora) {
+        const variable = model.parameters.variable(loraParameterName(instance.name, site.name, DORA_MAGNITUDE));
+        const stored = factors.get(site.name)![DORA_MAGNITUDE]!;
+        const key = `${PEFT_KEY_PREFIX}${site.name}.${DORA_MAGNITUDE}`;
+        const want = magnitudeTorchShape(variable.shape[0]!, module);
+        if (stored.shape.join(',') !== want.join(',')) throw new ShapeMismatchError(key, want, stored.shape, file);
+        const value = tf.tensor1d(stored.data);
         variable.assign(value);
         value.dispose();
       }

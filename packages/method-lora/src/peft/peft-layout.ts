@@ -60,3 +60,8 @@ export function fromTorchLayout(data: TensorData, shape: readonly number[], fact
     return tf.reshape(tf.transpose(raw, [2, 3, 1, 0]), shape as number[]);
   });
 }
+
+/** PyTorch's shape of a DoRA magnitude over `out` channels: `[out]` (nn.Linear), `[1, out, 1, 1]` (nn.Conv2d), as PEFT stores it. */
+export function magnitudeTorchShape(out: number, module: TorchModule): number[] {
+  return module.kind === 'linear' ? [out] : [1, out, 1, 1];
+}

@@ -1,0 +1,11 @@
+/**
+ * Imported by each data-parallel worker of `vpeft train --workers N` (`createDataParallelTrainer`'s
+ * `imports`): its default export registers the same method packages as the CLI, so the worker can
+ * rebuild the model from its adapter config.
+ */
+export { discoverMethods as default } from './discover-methods';
+
+/** URL of this module for the workers (the built `.js` next to the CLI, or this source file). */
+export function workerPluginsUrl(): URL {
+  return import.meta.url.endsWith('.ts') ? new URL(import.meta.url) : new URL('./worker-plugins.js', import.meta.url);
+}

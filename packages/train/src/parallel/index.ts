@@ -1,0 +1,1 @@
+export { createDataParallelTrainer, splitBatch, type DataParallelOptions, type DataParallelTrainer } from './data-parallel-trainer';
