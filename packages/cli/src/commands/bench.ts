@@ -5,6 +5,7 @@ import { checkBackbone, resolveBackbone } from '../backbones';
 import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
 import { discoverMethods } from '../discover-methods';
+import { registerInputError } from '../error-boundary';
 import { UsageError } from '../errors';
 import type { Output } from '../output';
 import { duration } from '../progress-line';
@@ -36,15 +37,8 @@ const OPTIONS = {
 /** Seconds between progress lines when stderr is not a terminal (logs, CI). */
 const LOG_INTERVAL_SECONDS = 10;
 
-/** Runs `work`, turning a bad grid spec ({@link BenchSpecError}) into a usage error (one line, exit 2). */
-async function asUsage<T>(work: () => T | Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof BenchSpecError) throw new UsageError(error.message);
-    throw error;
-  }
-}
+// A bad grid spec is bad input: one line, exit 2.
+registerInputError(BenchSpecError);
 
 function progressText(p: BenchProgress): string {
   const e = p.event;
@@ -103,26 +97,24 @@ export async function benchCommand(args: string[], out: Output): Promise<void> {
   if (!values.spec) throw new UsageError('vpeft bench needs --spec FILE (a YAML or JSON grid; see vpeft bench --help)');
   const raw = await readConfigFile(String(values.spec), '--spec');
   await discoverMethods();
-  const spec = await asUsage(() => parseBenchSpec(raw, { protocol: values.protocol as string | undefined }));
-  const shard = values.shard === undefined ? undefined : await asUsage(() => parseShard(String(values.shard)));
+  const spec = parseBenchSpec(raw, { protocol: values.protocol as string | undefined });
+  const shard = values.shard === undefined ? undefined : parseShard(String(values.shard));
   const backend = await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
   const outDir = (values.out as string | undefined) ?? 'bench-results';
   out.note(`backend ${describeBackend(backend)}; protocol ${spec.protocol}; ${spec.backbones.length} backbone(s) × ${spec.tasks.length} task(s) × ${spec.methods.length} method variant(s)${shard ? `; shard ${shard.index}/${shard.count}` : ''}`);
-  const result = await asUsage(() =>
-    runBench({
-      spec,
-      outDir,
-      shard,
-      loaders: {
-        checkBackbone: (b) => checkBackbone({ backbone: b.name, weights: b.weights, config: b.config }),
-        loadBackbone: async (b) => (await resolveBackbone({ backbone: b.name, weights: b.weights, config: b.config })).backbone,
-        loadTask: (data, seed) => loadTaskData(data, seed),
-      },
-      onProgress: throttledProgress(out),
-      onCell: (cell, skipped) => out.note(`${skipped ? 'done earlier' : 'finished'}: ${cellLine(cell)}`),
-      onNote: (text) => out.note(text),
-    }),
-  );
+  const result = await runBench({
+    spec,
+    outDir,
+    shard,
+    loaders: {
+      checkBackbone: (b) => checkBackbone({ backbone: b.name, weights: b.weights, config: b.config }),
+      loadBackbone: async (b) => (await resolveBackbone({ backbone: b.name, weights: b.weights, config: b.config })).backbone,
+      loadTask: (data, seed) => loadTaskData(data, seed),
+    },
+    onProgress: throttledProgress(out),
+    onCell: (cell, skipped) => out.note(`${skipped ? 'done earlier' : 'finished'}: ${cellLine(cell)}`),
+    onNote: (text) => out.note(text),
+  });
   out.result(
     { resultsFile: result.resultsFile, cells: result.cells, skipped: result.skipped, reports: result.reports },
     () =>
