@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { describeBackend, initBackend, type BackendChoice } from '@vpeft/core';
 import { resolveBackbone } from '../backbones';
+import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
 import { discoverMethods } from '../discover-methods';
 import { UsageError } from '../errors';
@@ -72,18 +71,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   }
   if (values.config) {
     const file = String(values.config);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      throw new UsageError(`--config ${file}: cannot read the file`);
-    }
-    let fromFile: Record<string, unknown>;
-    try {
-      fromFile = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>;
-    } catch (error) {
-      throw new UsageError(`--config ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
-    }
+    const fromFile = (await readConfigFile(file, '--config')) as Record<string, unknown>;
     for (const key of Object.keys(fromFile)) {
       if (!(key in OPTIONS) || key === 'config') throw new UsageError(`--config ${file}: unknown option "${key}"; allowed: ${Object.keys(OPTIONS).filter((k) => k !== 'config' && k !== 'help').join(', ')}`);
     }
