@@ -8,6 +8,7 @@ import { UsageError } from '../errors';
 import { parseMethodSpec } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe } from '../run-training';
+import { SkipLog } from '../skipped-images';
 
 export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT methods
 
@@ -22,6 +23,8 @@ export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT method
   --seed N            default 42        --out DIR        checkpoints (resumable) and the adapter
   --workers N         compute gradients on N worker threads (own wasm heap each; both cores)
   --resume            continue from DIR/checkpoints/last
+  --skip-corrupt      leave out undecodable or missing images and bad split-file lines; they are
+                      counted and listed in the result (default: stop at the first, exit 2)
 `;
 
 const OPTIONS = {
@@ -42,6 +45,7 @@ const OPTIONS = {
   workers: { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'boolean' },
+  'skip-corrupt': { type: 'boolean' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -86,7 +90,10 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
     seed: number(values.seed ?? 42, 'seed', Number.isInteger, 'an integer'),
   };
   // The data first: a damaged split file is reported before the backend and the model are loaded.
-  const task = await loadTaskData(String(values.data), recipe.seed);
+  const skip = new SkipLog(Boolean(values['skip-corrupt']));
+  const task = await loadTaskData(String(values.data), recipe.seed, { skipCorrupt: skip.enabled });
+  if (task.note) out.note(task.note);
+  skip.addLoaded([task.train, task.val, task.test]);
   const backend = await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
   await discoverMethods();
   const methods = ((values.method as string[] | undefined) ?? []).map(parseMethodSpec);
@@ -99,10 +106,11 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
     outDir: values.out as string | undefined,
     resume: Boolean(values.resume),
     workers: workers > 1 ? workers : undefined,
+    skip,
   });
   out.result(
-    { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } } },
-    () => `${reportTable([report], model.summary().backboneParams)}${report.adapterDir ? `\nadapter saved to ${report.adapterDir}` : ''}`,
+    { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } }, skipped: skip.report() },
+    () => [reportTable([report], model.summary().backboneParams), report.adapterDir && `adapter saved to ${report.adapterDir}`, skip.text()].filter(Boolean).join('\n'),
   );
   model.dispose({ backbone: true });
 }
