@@ -1,20 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/index';
+import { captureOutput } from './capture-output';
 import { processOutput } from '../src/output';
 import { LOG_PROGRESS_INTERVAL, progressInterval } from '../src/progress-throttle';
 
-let stdout = '';
-let stderr = '';
-beforeEach(() => {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  vi.unstubAllEnvs();
-});
+const captured = captureOutput();
+afterEach(() => vi.unstubAllEnvs());
 
 /** A log output (not a terminal) whose clock the test moves. */
 function logOutput(intervalSeconds: number) {
@@ -31,7 +22,7 @@ describe('progress in a log (stderr not a terminal): like tqdm mininterval', () 
       at(step * 0.25);
       out.progress({ step }, () => `step ${step}/40`, { key: 'run', last: step === 40 });
     }
-    expect(stderr.split('\n').filter(Boolean)).toEqual(['step 1/40', 'step 21/40', 'step 40/40']);
+    expect(captured.stderr.split('\n').filter(Boolean)).toEqual(['step 1/40', 'step 21/40', 'step 40/40']);
   });
 
   it('prints a held-back update before the next note or result, and the first update of each new stream', () => {
@@ -46,8 +37,8 @@ describe('progress in a log (stderr not a terminal): like tqdm mininterval', () 
     at(3.6);
     out.progress({}, () => 'b 2', { key: 'b' });
     out.result({}, () => 'done');
-    expect(stderr.split('\n').filter(Boolean)).toEqual(['a 1', 'a 3', 'evaluating', 'b 1', 'b 2']);
-    expect(stdout).toBe('done\n');
+    expect(captured.stderr.split('\n').filter(Boolean)).toEqual(['a 1', 'a 3', 'evaluating', 'b 1', 'b 2']);
+    expect(captured.stdout).toBe('done\n');
   });
 
   it('the interval defaults to 5 s in a log, can be set with VPEFT_PROGRESS_INTERVAL, and a bad value is bad input', () => {
@@ -61,7 +52,7 @@ describe('progress in a log (stderr not a terminal): like tqdm mininterval', () 
     vi.stubEnv('VPEFT_PROGRESS_INTERVAL', '3600');
     const args = ['train', '--backbone', 'vit_test_patch8_32', '--data', 'mnist:classes=0|1', '--epochs', '1', '--batch-size', '50'];
     expect(await runCli(args)).toBe(0);
-    const steps = stderr.split('\n').filter((line) => /\bstep \d+\/\d+/.test(line));
+    const steps = captured.stderr.split('\n').filter((line) => /\bstep \d+\/\d+/.test(line));
     // 800 train images in batches of 50: 16 steps.
     expect(steps.map((line) => /step (\d+\/\d+)/.exec(line)![1])).toEqual(['1/16', '16/16']);
   });
