@@ -79,8 +79,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const debug = debugRequested(argv);
   const [command, ...args] = argv.filter((arg) => arg !== '--debug');
   const json = args.includes('--json');
-  const out = processOutput(json);
   try {
+    const out = processOutput(json);
     switch (command) {
       case undefined:
       case '--help':
