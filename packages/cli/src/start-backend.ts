@@ -7,7 +7,8 @@ const WEBGPU_PACKAGE = '@vpeft/backend-webgpu';
  * `webgpu` it first imports `@vpeft/backend-webgpu` (an optional peer of the CLI: install it to compute
  * on the GPU), which registers the choice with core; core's errors name what is missing.
  */
-export async function startBackend(option: string | undefined): Promise<BackendInfo> {
+export async function startBackend(value: unknown): Promise<BackendInfo> {
+  const option = typeof value === 'string' ? value : undefined;
   const requested = option ?? process.env.VPEFT_BACKEND?.trim() ?? 'auto';
   if (requested === 'webgpu') {
     try {
