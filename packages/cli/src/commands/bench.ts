@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { describeBackend, initBackend, type BackendChoice } from '@vpeft/core';
+import { describeBackend } from '@vpeft/core';
+import { startBackend } from '../start-backend';
 import { BenchSpecError, mergeShards, parseBenchSpec, parseShard, runBench, type BenchProgress, type CellResult } from '@vpeft/bench';
 import { checkBackbone, resolveBackbone } from '../backbones';
 import { readConfigFile } from '../config-file';
@@ -90,7 +91,7 @@ export async function benchCommand(args: string[], out: Output): Promise<void> {
   await discoverMethods();
   const spec = parseBenchSpec(raw, { protocol: values.protocol as string | undefined });
   const shard = values.shard === undefined ? undefined : parseShard(String(values.shard));
-  const backend = await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
+  const backend = await startBackend(values.backend);
   const outDir = (values.out as string | undefined) ?? 'bench-results';
   out.note(`backend ${describeBackend(backend)}; protocol ${spec.protocol}; ${spec.backbones.length} backbone(s) × ${spec.tasks.length} task(s) × ${spec.methods.length} method variant(s)${shard ? `; shard ${shard.index}/${shard.count}` : ''}`);
   const result = await runBench({
