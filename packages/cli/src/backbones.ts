@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createSwin, loadSwin, swinConfigs, type SwinConfigName } from '@vpeft/backbone-swin';
 import { createViT, loadViT, vitConfigs, type Backbone, type ViTConfigName } from '@vpeft/core';
 import { UsageError } from './errors';
 
@@ -7,6 +9,7 @@ export const NAMED_BACKBONES: Record<string, string> = {
   vit_tiny_patch7_28_mnist04: 'pre-trained ViT (width 192, 6 blocks, 28x28) from @vpeft/pretrained, MNIST digits 0-4',
   mobilenet_v2: 'pre-trained MobileNetV2 from the nsfwjs package (224x224, offline)',
   ...Object.fromEntries(Object.keys(vitConfigs).map((k) => [k, 'ViT config with random weights (pass --weights for a timm checkpoint)'])),
+  ...Object.fromEntries(Object.keys(swinConfigs).map((k) => [k, 'Swin Transformer config with random weights (pass --weights for a timm checkpoint)'])),
 };
 
 /** Options for {@link resolveBackbone}. */
@@ -14,6 +17,27 @@ export interface BackboneSpec {
   backbone: string;
   weights?: string;
   config?: string;
+  /** Only shapes and counts matter (`vpeft inspect`): random-weight Swin configs are zero-filled, which is fast. */
+  shapesOnly?: boolean;
+}
+
+/** The `vpeft.config` metadata of a `.safetensors` file, read from its header only. */
+async function checkpointArch(path: string): Promise<string | undefined> {
+  const file = await open(path, 'r');
+  try {
+    const size = Buffer.alloc(8);
+    await file.read(size, 0, 8, 0);
+    const length = Number(size.readBigUInt64LE(0));
+    if (length > 100_000_000) return undefined;
+    const header = Buffer.alloc(length);
+    await file.read(header, 0, length, 8);
+    const meta = (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__?.['vpeft.config'];
+    return meta ? (JSON.parse(meta) as { arch?: string }).arch : undefined;
+  } catch {
+    return undefined; // not parseable here: the loader reports it properly
+  } finally {
+    await file.close();
+  }
 }
 
 /**
@@ -54,8 +78,16 @@ export async function resolveBackbone(spec: BackboneSpec): Promise<{ backbone: B
     }
     return { backbone: createViT(name as ViTConfigName), pretrained: false, description: `${name} (random weights)` };
   }
+  if (name in swinConfigs) {
+    if (weights) {
+      if (!existsSync(weights)) throw new UsageError(`--weights ${weights}: no such file`);
+      return { backbone: await loadSwin({ config: name as SwinConfigName, weights }), pretrained: true, description: `${name} from ${weights}` };
+    }
+    return { backbone: createSwin(name as SwinConfigName, { initialize: spec.shapesOnly ? 'zeros' : 'random' }), pretrained: false, description: `${name} (random weights)` };
+  }
   if (name.endsWith('.safetensors')) {
     if (!existsSync(name)) throw new UsageError(`--backbone ${name}: no such file`);
+    if (!spec.config && (await checkpointArch(name)) === 'swin') return { backbone: await loadSwin({ weights: name }), pretrained: true, description: name };
     const config = spec.config as ViTConfigName | undefined;
     return { backbone: await loadViT({ config, weights: name }), pretrained: true, description: name };
   }

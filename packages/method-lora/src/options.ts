@@ -44,7 +44,7 @@ export const LORA_DEFAULTS: LoraOptions = {
   r: 8,
   alpha: 8,
   dropout: 0,
-  targets: ['blocks.*.attn.qkv'],
+  targets: ['**.blocks.*.attn.qkv'],
   slices: ['q', 'v'],
   init: 'kaiming-uniform',
   dora: false,

@@ -20,7 +20,7 @@ export interface InspectOptions {
 export async function inspectCommand(options: InspectOptions, out: Output): Promise<void> {
   const backend = await startBackend(options.backend);
   const installed = await discoverMethods();
-  const { backbone, description } = await resolveBackbone(options);
+  const { backbone, description } = await resolveBackbone({ ...options, shapesOnly: true });
   const model = options.adapter
     ? await loadPeftModel(backbone, options.adapter)
     : applyPeft(backbone, options.methods.length ? compose(...options.methods.map(parseMethodSpec)) : [], { numClasses: options.classes });
