@@ -126,6 +126,8 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
       plannedLeft -= planned.get(cell.id)!;
       await appendRecord(resultsFile, result);
       results.set(cell.id, result);
+      // Unsharded runs keep the reports current: they cover the cells finished so far.
+      if (!header.shard) await writeReports(outDir, header, cells.filter((c) => results.has(c.id)).map((c) => results.get(c.id)!));
       options.onCell?.(result, false);
     }
   } finally {

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { basename, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BenchSpecError, gridCells, hyperPoints, parseBenchSpec, parseShard, shardCells, specHash } from '../src/index';
 
@@ -54,13 +56,16 @@ describe('parseBenchSpec', () => {
       ['vtab1k:/data/vtab:kitti', 'structured'],
     ]);
     expect(parseBenchSpec({ ...base, tasks: [{ vtab1k: '/data/vtab', tasks: 'all' }] }).tasks).toHaveLength(19);
+    // A custom task in the VTAB-1k layout (its folder exists) is accepted, outside the VTAB groups.
+    const [root, name] = [dirname(tmpdir()), basename(tmpdir())];
+    expect(parseBenchSpec({ ...base, tasks: [`vtab1k:${root}:${name}`] }).tasks[0]!.group).toBeUndefined();
   });
 
   it('rejects bad specs with one clear line each', () => {
     expect(error({ ...base, methods: ['lora', 'nosuch'] })).toMatch(/spec\.methods\[1\]: unknown method "nosuch"; installed: linear, .*lora/);
     expect(error({ ...base, methods: [{ lora: { rank: [4] } }] })).toMatch(/spec\.methods\[0\]\.lora: lora has no option "rank"; options: .*\br\b/);
     expect(error({ ...base, methods: [{ lora: { r: -1 } }] })).toMatch(/spec\.methods\[0\]\.lora: .*r/);
-    expect(error({ ...base, tasks: ['vtab1k:/data:cifar1000'] })).toMatch(/spec\.tasks\[0\]: unknown VTAB-1k task "cifar1000"/);
+    expect(error({ ...base, tasks: ['vtab1k:/data:cifar1000'] })).toMatch(/spec\.tasks\[0\]: unknown VTAB-1k task "cifar1000".*, and no custom task folder \/data\/cifar1000/);
     expect(error({ ...base, tasks: ['imagenet'] })).toMatch(/unknown task kind "imagenet".*allowed: mnist, emoji, vtab1k, fgvc, folder/);
     expect(error({ ...base, tasks: ['folder:/a:/b'] })).toMatch(/needs a test folder/);
     expect(error({ ...base, methods: [] })).toMatch(/the grid is empty: spec\.methods has no entries/);

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { NAMED_BACKBONES } from './backbones';
 import { benchCommand } from './commands/bench';
+import { convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
 import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
@@ -30,6 +31,7 @@ usage:
   vpeft eval    --backbone B --adapter DIR --data D [--split test|val] [--skip-corrupt]
   vpeft bench   --spec GRID.yaml [--out DIR] [--shard i/N]   run a V-PEFT Bench grid (vpeft bench --help)
   vpeft bench merge [--out DIR]   join shard results and write the reports
+  vpeft convert --from npz|hf|dinov2|clip IN --out model.safetensors   (vpeft convert --help)
   vpeft demo    fine-tune the bundled pre-trained ViT on MNIST digits 5-9: linear probe vs LoRA
 
 common options:
@@ -50,6 +52,7 @@ const extraCommands = new Map<string, Command>([
   ['eval', evalCommand],
   ['demo', demoCommand],
   ['bench', benchCommand],
+  ['convert', convertCommand],
 ]);
 
 /** Registers a subcommand. */

@@ -109,6 +109,20 @@ describe('vpeft bench: a tiny grid, sharded and not', () => {
     expect(csv).toHaveLength(4);
   });
 
+  it('--protocol benchmark-code runs the published code\'s selection and labels it', async () => {
+    const out = join(dir, 'benchmark-code');
+    const run = await runCaptured(['bench', '--spec', SPEC, '--out', out, '--protocol', 'benchmark-code', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { protocol: string; protocolNote: string; cells: { valTop1: number | null; testTop1: number; protocol: string }[] };
+    expect(report.protocol).toBe('benchmark-code');
+    expect(report.protocolNote).toMatch(/selects on test and is optimistic; it is not a fair protocol/);
+    for (const c of report.cells) {
+      expect(c.valTop1).toBeNull();
+      expect(Number.isInteger(c.testTop1 * 16)).toBe(true);
+    }
+    expect(await readFile(join(out, 'results.md'), 'utf8')).toContain('Protocol benchmark-code');
+  });
+
   it('report.html renders in headless Chromium: every cell in the table, one plot mark per method, no console errors', async () => {
     const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless=new', '--no-sandbox'] });
     try {

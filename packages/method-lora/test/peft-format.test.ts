@@ -128,12 +128,41 @@ describe("Hugging Face PEFT's LoRA format", () => {
     loaded.dispose({ backbone: true });
   });
 
-  it('refuses to export a q/v-slice LoRA, saying why', async () => {
+  it('exports the benchmark default (q/v slices of the fused qkv) losslessly as a rank-2r LoRA on the whole qkv, and reads it back', async () => {
+    const dir = join(work, 'sliced');
     const backbone = createTestViT(1);
-    const model = applyPeft(backbone, lora({ r: 2 }), { numClasses: 3 });
-    await expect(model.saveAdapter(join(work, 'sliced'), { format: 'peft' })).rejects.toThrow(
-      /PEFT adapts whole modules .* LoRA on the \["q","v"\] slices of blocks\.0\.attn\.qkv has no PEFT equivalent; train with slices: 'all'/,
-    );
+    const model = applyPeft(backbone, lora({ r: 2, alpha: 3 }), { numClasses: 3 });
+    const batch = randomBatch(backbone, 2, 3);
+    trainSteps(model, batch, 2);
+    await model.saveAdapter(dir, { format: 'peft' });
+    const config = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8'));
+    // Same scale: (2·3)/(2·2) = 3/2.
+    expect(config).toMatchObject({ r: 4, lora_alpha: 6, target_modules: ['blocks.0.attn.qkv', 'blocks.1.attn.qkv'] });
+    const file = await readSafetensors(join(dir, 'adapter_model.safetensors'));
+    const a = file.tensors.get('base_model.model.blocks.0.attn.qkv.lora_A.weight')!;
+    const b = file.tensors.get('base_model.model.blocks.0.attn.qkv.lora_B.weight')!;
+    expect(a.shape).toEqual([4, 32]);
+    expect(b.shape).toEqual([96, 4]);
+    // B is block-structured: q rows use ranks 0-1 only, k rows are zero, v rows use ranks 2-3 only.
+    const row = (o: number) => Array.from(b.data.slice(o * 4, o * 4 + 4));
+    for (let o = 0; o < 32; o++) expect(row(o).slice(2)).toEqual([0, 0]);
+    for (let o = 32; o < 64; o++) expect(row(o)).toEqual([0, 0, 0, 0]);
+    for (let o = 64; o < 96; o++) expect(row(o).slice(0, 2)).toEqual([0, 0]);
+    expect(row(0).some((v) => v !== 0) && row(70).some((v) => v !== 0)).toBe(true);
+    const logits = model.predict(batch.x);
+    const loaded = await loadPeftModel(createTestViT(1), dir);
+    expect(loaded.methods[0]!.options).toMatchObject({ r: 4, alpha: 6, slices: 'all' });
+    const again = loaded.predict(batch.x);
+    expect(maxAbsDiff(logits.dataSync(), again.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([batch.x, batch.y, logits, again]);
+    model.dispose({ backbone: true });
+    loaded.dispose({ backbone: true });
+  });
+
+  it('refuses a sliced export it cannot write as one rank, saying why', async () => {
+    const backbone = createTestViT(1);
+    const model = applyPeft(backbone, lora({ r: 2, targets: ['blocks.*.attn.qkv', 'blocks.*.mlp.fc1'] }), { numClasses: 3 });
+    await expect(model.saveAdapter(join(work, 'mixed'), { format: 'peft' })).rejects.toThrow(/only when every target is such a fused site/);
     model.dispose({ backbone: true });
   });
 

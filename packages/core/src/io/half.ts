@@ -1,6 +1,6 @@
 /**
- * Bit-exact conversions from 16-bit floats to numbers, used by the safetensors reader.
- * Internal: not re-exported from the package entry point.
+ * Bit-exact conversions from 16-bit floats to numbers, used by the safetensors and `.npy` readers.
+ * `decodeFloat16` / `decodeBFloat16` are exported from the package entry point.
  */
 
 /**

@@ -1,14 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { VpeftError } from '../errors/errors';
 
 /**
  * The 1-D resampling matrix `[outSize, inSize]` of PyTorch's bicubic `F.interpolate`
  * (align_corners=False). With `antialias` (timm's `resample_abs_pos_embed` default) it is the
  * separable anti-aliased filter (Keys cubic a = −0.5, support scaled when shrinking, weights
  * normalised); without it, the classic kernel (a = −0.75) with clamped edge indices.
+ * `scale` is PyTorch's source/destination coordinate ratio: `inSize / outSize` when `F.interpolate`
+ * is given a size, `1 / scale_factor` when given a scale factor (as DINOv2's position embedding).
  */
-export function bicubicMatrix(inSize: number, outSize: number, antialias = true): Float32Array {
+export function bicubicMatrix(inSize: number, outSize: number, antialias = true, scale = inSize / outSize): Float32Array {
   const m = new Float32Array(outSize * inSize);
-  const scale = inSize / outSize;
   if (antialias) {
     const a = -0.5;
     const support = 2 * Math.max(scale, 1);
@@ -64,5 +66,22 @@ export function resampleGrid(grid: tf.Tensor3D, outH: number, outW: number, anti
     // columns: move gw to the front, [outW, gw] x [gw, outH*d]
     const cols = tf.reshape(tf.matMul(mw, tf.reshape(tf.transpose(rows, [1, 0, 2]), [gw, outH * d])), [outW, outH, d]);
     return tf.transpose(cols, [1, 0, 2]) as tf.Tensor3D;
+  });
+}
+
+/**
+ * A position embedding `[1, prefix + g·g, D]` (its first `prefix` entries belong to CLS/register
+ * tokens and are kept) resampled to a `gh x gw` grid as timm does; returned as is when the grid matches.
+ */
+export function resamplePositionEmbedding(pos: tf.Tensor3D, prefix: number, gh: number, gw: number, antialias = true): tf.Tensor3D {
+  const n = pos.shape[1] - prefix;
+  const g = Math.round(Math.sqrt(n));
+  if (g * g !== n) throw new VpeftError(`pos_embed has ${n} patch positions (after ${prefix} prefix entries), not a square grid`);
+  if (g === gh && g === gw) return pos;
+  return tf.tidy(() => {
+    const d = pos.shape[2];
+    const grid = tf.reshape(tf.slice(pos, [0, prefix, 0], [1, n, d]), [g, g, d]) as tf.Tensor3D;
+    const resampled = tf.reshape(resampleGrid(grid, gh, gw, antialias), [1, gh * gw, d]);
+    return (prefix > 0 ? tf.concat([tf.slice(pos, [0, 0, 0], [1, prefix, d]), resampled], 1) : resampled) as tf.Tensor3D;
   });
 }

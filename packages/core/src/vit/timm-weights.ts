@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FileFormatError, ShapeMismatchError } from '../errors/errors';
 import { readSafetensors, parseSafetensors } from '../io/safetensors';
 import { resolveViTConfig, type ViTConfig, type ViTConfigName } from './config';
-import { resampleGrid } from './resample';
-import { ViT } from './vit';
+import { resamplePositionEmbedding } from './resample';
+import { positionPrefix, ViT } from './vit';
 
 /** A tensor as plain data: shape and float32 values (row-major). */
 export interface TensorData {
@@ -107,16 +107,11 @@ function toModelLayout(name: string, t: TensorData, config: ViTConfig, source: s
       if (t.shape.length !== 2) throw new ShapeMismatchError(name, ['out', 'in'] as unknown as number[], t.shape, source);
       return tf.transpose(raw);
     }
-    if (name === 'pos_embed') {
+    if (name === 'pos_embed' && t.shape.length === 3) {
       const grid = config.imageSize / config.patchSize;
-      const n = t.shape[1]! - 1;
+      const n = t.shape[1]! - positionPrefix(config);
       const g = Math.round(Math.sqrt(n));
-      if (t.shape.length === 3 && g * g === n && g !== grid) {
-        const d = t.shape[2]!;
-        const cls = tf.slice(raw, [0, 0, 0], [1, 1, d]);
-        const resampled = resampleGrid(tf.reshape(tf.slice(raw, [0, 1, 0], [1, n, d]), [g, g, d]) as tf.Tensor3D, grid, grid);
-        return tf.concat([cls, tf.reshape(resampled, [1, grid * grid, d])], 1);
-      }
+      if (g * g === n && g !== grid) return resamplePositionEmbedding(raw as tf.Tensor3D, positionPrefix(config), grid, grid);
     }
     return raw;
   });

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone, BackboneForwardOptions } from '../backbone/backbone';
-import { ShapeMismatchError, VpeftError } from '../errors/errors';
+import { ShapeMismatchError } from '../errors/errors';
 import { hashSeed } from '../init/random';
 import { init, initialize, type Initializer } from '../init/initializers';
 import { multiHeadAttention, splitHeads } from '../ops/attention';
-import { gelu } from '../ops/gelu';
+import { gelu, quickGelu } from '../ops/gelu';
 import { layerNorm } from '../ops/layer-norm';
 import { linear } from '../ops/linear';
 import { dropPath } from '../ops/regularization';
@@ -13,7 +13,7 @@ import { ParameterStore, type ParameterRole } from '../params/parameter';
 import { identitySiteRunner, type SiteInfo, type SiteRunner, type TokenLayout, type TokenSequence } from '../sites/site';
 import { TapRecorder } from '../sites/tap-recorder';
 import { resolveViTConfig, type ViTConfig, type ViTConfigName } from './config';
-import { resampleGrid } from './resample';
+import { resamplePositionEmbedding } from './resample';
 
 /** Options for {@link createViT}. */
 export interface CreateViTOptions {
@@ -47,9 +47,14 @@ export class ViT implements Backbone {
     const weight = init.truncatedNormal(0.02);
     const grid = config.imageSize / p;
     add('patch_embed.proj.weight', [p * p * c, d], init.kaimingUniform(Math.sqrt(5)), 'weight');
-    add('patch_embed.proj.bias', [d], init.zeros(), 'bias');
+    if (config.patchBias) add('patch_embed.proj.bias', [d], init.zeros(), 'bias');
     add('cls_token', [1, 1, d], init.normal(0, 1e-6), 'token');
-    add('pos_embed', [1, grid * grid + 1, d], init.truncatedNormal(0.02), 'embedding');
+    if (config.registerTokens > 0) add('reg_token', [1, config.registerTokens, d], init.normal(0, 1e-6), 'token');
+    add('pos_embed', [1, grid * grid + positionPrefix(config), d], init.truncatedNormal(0.02), 'embedding');
+    if (config.preNorm) {
+      add('norm_pre.weight', [d], init.ones(), 'norm-weight');
+      add('norm_pre.bias', [d], init.zeros(), 'norm-bias');
+    }
     for (let i = 0; i < depth; i++) {
       const b = `blocks.${i}`;
       add(`${b}.norm1.weight`, [d], init.ones(), 'norm-weight');
@@ -64,6 +69,10 @@ export class ViT implements Backbone {
       add(`${b}.mlp.fc1.bias`, [m], init.zeros(), 'bias');
       add(`${b}.mlp.fc2.weight`, [m, d], weight, 'weight');
       add(`${b}.mlp.fc2.bias`, [d], init.zeros(), 'bias');
+      if (config.layerScale > 0) {
+        add(`${b}.ls1.gamma`, [d], init.constant(config.layerScale), 'scale');
+        add(`${b}.ls2.gamma`, [d], init.constant(config.layerScale), 'scale');
+      }
     }
     add('norm.weight', [d], init.ones(), 'norm-weight');
     add('norm.bias', [d], init.zeros(), 'norm-bias');
@@ -171,29 +180,30 @@ export class ViT implements Backbone {
       [b * gh * gw, p * p * c],
     ) as tf.Tensor2D;
     const weight = this.parameters.variable('patch_embed.proj.weight') as tf.Tensor2D;
-    const bias = this.parameters.variable('patch_embed.proj.bias') as tf.Tensor1D;
+    const bias = this.config.patchBias ? (this.parameters.variable('patch_embed.proj.bias') as tf.Tensor1D) : undefined;
     const projected = sites.run<'linear'>('patch_embed.proj', patches, (x) => linear(x, weight, bias));
     const tokens = tf.reshape(projected, [b, gh * gw, d]);
-    const cls = tf.tile(this.parameters.variable('cls_token'), [b, 1, 1]);
-    const withCls = tf.concat([cls, tokens], 1);
+    const prefixTokens = [tf.tile(this.parameters.variable('cls_token'), [b, 1, 1])];
+    if (this.config.registerTokens > 0) prefixTokens.push(tf.tile(this.parameters.variable('reg_token'), [b, 1, 1]));
     const pos = this.positionEmbedding(gh, gw);
-    return { tokens: tf.add(withCls, pos) as tf.Tensor3D, layout: { prefix: 1, suffix: 0, grid: [gh, gw] } };
+    // timm: the position embedding covers the prefix tokens unless `no_embed_class`.
+    const embedded = this.config.noEmbedClass
+      ? tf.concat([...prefixTokens, tf.add(tokens, pos)], 1)
+      : tf.add(tf.concat([...prefixTokens, tokens], 1), pos);
+    const layout: TokenLayout = { prefix: 1 + this.config.registerTokens, suffix: 0, grid: [gh, gw] };
+    const normed = this.config.preNorm
+      ? sites.run<'norm'>('norm_pre', embedded, (x) => this.norm('norm_pre', x), { layout })
+      : embedded;
+    return { tokens: normed as tf.Tensor3D, layout };
   }
 
-  /** The position embedding `[1, 1 + gh·gw, D]`, resampled (bicubic, antialiased as timm) for another grid. */
+  /**
+   * The position embedding `[1, prefix + gh·gw, D]` (prefix: see {@link positionPrefix}), resampled
+   * (bicubic, antialiased as timm) for another grid.
+   */
   positionEmbedding(gh: number, gw: number): tf.Tensor3D {
     const pos = this.parameters.variable('pos_embed') as tf.Tensor3D;
-    const n = pos.shape[1] - 1;
-    const g = Math.round(Math.sqrt(n));
-    if (g * g !== n) throw new VpeftError(`pos_embed has ${n} patch positions, not a square grid`);
-    if (g === gh && g === gw) return pos;
-    return tf.tidy(() => {
-      const d = pos.shape[2];
-      const clsPos = tf.slice(pos, [0, 0, 0], [1, 1, d]);
-      const grid = tf.reshape(tf.slice(pos, [0, 1, 0], [1, n, d]), [g, g, d]) as tf.Tensor3D;
-      const resampled = tf.reshape(resampleGrid(grid, gh, gw), [1, gh * gw, d]);
-      return tf.concat([clsPos, resampled], 1) as tf.Tensor3D;
-    });
+    return resamplePositionEmbedding(pos, positionPrefix(this.config), gh, gw);
   }
 
   private norm(name: string, x: tf.Tensor): tf.Tensor {
@@ -213,6 +223,9 @@ export class ViT implements Backbone {
 
   private block(i: number, seq: TokenSequence, sites: SiteRunner, training: boolean): TokenSequence {
     const { embedDim: d, numHeads: heads, depth, dropPathRate } = this.config;
+    const activation = this.config.activation === 'quick-gelu' ? quickGelu : gelu;
+    const scaled = (name: string, x: tf.Tensor3D): tf.Tensor3D =>
+      this.config.layerScale > 0 ? (tf.mul(x, this.parameters.variable(`${prefix}.${name}.gamma`)) as tf.Tensor3D) : x;
     const prefix = `blocks.${i}`;
     const { layout } = seq;
     const [b, n] = seq.tokens.shape;
@@ -225,12 +238,12 @@ export class ViT implements Backbone {
       const qkv = this.dense(`${prefix}.attn.qkv`, sites, tf.reshape(normed, [b * n, d]), layout);
       const [q, k, v] = tf.split(tf.reshape(qkv, [b, n, 3 * d]), 3, 2).map((t) => splitHeads(t as tf.Tensor3D, heads)) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
       const context = sites.run<'attention'>(`${prefix}.attn.core`, { q, k, v }, multiHeadAttention, { layout });
-      return tf.reshape(this.dense(`${prefix}.attn.proj`, sites, tf.reshape(context, [b * n, d]), layout), [b, n, d]);
+      return scaled('ls1', tf.reshape(this.dense(`${prefix}.attn.proj`, sites, tf.reshape(context, [b * n, d]), layout), [b, n, d]));
     };
     const mlp = (x: tf.Tensor3D): tf.Tensor3D => {
       const normed = normalize('norm2')(x);
-      const hidden = gelu(this.dense(`${prefix}.mlp.fc1`, sites, tf.reshape(normed, [b * n, d]), layout)) as tf.Tensor2D;
-      return tf.reshape(this.dense(`${prefix}.mlp.fc2`, sites, hidden, layout), [b, n, d]);
+      const hidden = activation(this.dense(`${prefix}.mlp.fc1`, sites, tf.reshape(normed, [b * n, d]), layout)) as tf.Tensor2D;
+      return scaled('ls2', tf.reshape(this.dense(`${prefix}.mlp.fc2`, sites, hidden, layout), [b, n, d]));
     };
 
     const attnOut = sites.run<'branch'>(`${prefix}.attn`, seq.tokens, attention, { layout, normalize: normalize('norm1') });
@@ -248,9 +261,10 @@ function buildSites(c: ViTConfig): SiteInfo[] {
   const d = c.embedDim;
   const grid = [c.imageSize / c.patchSize, c.imageSize / c.patchSize] as const;
   const sites: SiteInfo[] = [
-    { name: 'patch_embed.proj', kind: 'linear', inFeatures: c.patchSize * c.patchSize * c.inChannels, outFeatures: d, weight: 'patch_embed.proj.weight', bias: 'patch_embed.proj.bias' },
+    { name: 'patch_embed.proj', kind: 'linear', inFeatures: c.patchSize * c.patchSize * c.inChannels, outFeatures: d, weight: 'patch_embed.proj.weight', bias: c.patchBias ? 'patch_embed.proj.bias' : undefined },
     { name: 'embed.output', kind: 'tap', dim: d, grid },
   ];
+  if (c.preNorm) sites.push({ name: 'norm_pre', kind: 'norm', dim: d, weight: 'norm_pre.weight', bias: 'norm_pre.bias' });
   for (let i = 0; i < c.depth; i++) {
     const b = `blocks.${i}`;
     const linearSite = (name: string, inF: number, outF: number, extra: Partial<SiteInfo> = {}): SiteInfo => ({
@@ -277,6 +291,11 @@ function buildSites(c: ViTConfig): SiteInfo[] {
     { name: 'features', kind: 'features', dim: d },
   );
   return sites;
+}
+
+/** How many leading entries of `pos_embed` belong to prefix tokens: none with `noEmbedClass`, else CLS + registers. */
+export function positionPrefix(c: ViTConfig): number {
+  return c.noEmbedClass ? 0 : 1 + c.registerTokens;
 }
 
 /** Creates a randomly initialised ViT from a config name or object. */

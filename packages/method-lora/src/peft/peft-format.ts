@@ -17,7 +17,8 @@ import {
   type SiteInfo,
   type TensorData,
 } from '@vpeft/core';
-import { LORA_PACKAGE, lora, loraMethod } from '../method';
+import { adaptedSlices, LORA_PACKAGE, lora, loraMethod } from '../method';
+import { stackedDown, stackedUp, type LoraFactor } from '../transform';
 import { adaptsWholeMatrix, type LoraOptions } from '../options';
 import { DORA_MAGNITUDE, loraParameterName, type LoraFactorName } from '../parameter-names';
 import {
@@ -49,25 +50,38 @@ function exportableLora(model: PeftModel): { name: string; options: LoraOptions;
   const options = instance.options as LoraOptions;
   const sites = loraMethod.targets!(model.backbone.sites(), options);
   const sliced = sites.filter((s) => s.kind === 'linear' && s.slices && !adaptsWholeMatrix(options.slices));
-  if (sliced.length) {
+  // Slices export losslessly as one LoRA of rank k·r on the whole module (A stacked, B block-structured
+  // with zero rows for the other slices); PEFT then needs every module at that rank.
+  if (sliced.length && (sliced.length !== sites.length || options.dora)) {
     refuse(
-      `PEFT adapts whole modules (each target module gets one lora_A/lora_B over its full output), so LoRA on the ${JSON.stringify(options.slices)} slices of ${sliced[0]!.name}` +
-        ` has no PEFT equivalent; train with slices: 'all' to export to PEFT, or save in vpeft's format`,
+      `LoRA on the ${JSON.stringify(options.slices)} slices of ${sliced[0]!.name} exports to PEFT as a rank-${(options.slices as string[]).length}·r LoRA on the whole module only when every target is such a fused site and DoRA is off` +
+        `; target only the fused sites, train with slices: 'all', or save in vpeft's format`,
     );
   }
   return { name: instance.name, options, sites };
+}
+
+/** A site's LoRA factors as PEFT's whole-module `lora_A` `[in, k·r]` / `lora_B` `[k·r, out]` (tfjs layouts). */
+function wholeModuleFactors(model: PeftModel, name: string, options: LoraOptions, site: SiteInfo): Record<LoraFactorName, tf.Tensor> {
+  const factors: LoraFactor[] = adaptedSlices(site, options).map(({ slice, columns }) => ({
+    down: model.parameters.variable(loraParameterName(name, site.name, 'lora_A', slice)),
+    up: model.parameters.variable(loraParameterName(name, site.name, 'lora_B', slice)),
+    columns,
+  }));
+  return { lora_A: stackedDown(factors), lora_B: stackedUp(factors, site.outFeatures!) };
 }
 
 /** Saves the model's LoRA factors and head as a Hugging Face PEFT adapter (PyTorch layouts, PEFT key names). */
 async function savePeft(model: PeftModel, dir: string): Promise<void> {
   const { name, options, sites } = exportableLora(model);
   const tensors = new Map<string, TensorData>();
+  let rank = options.r;
   for (const site of sites) {
     const module = torchModuleAt(site, model.backbone.config);
-    for (const factor of FACTORS) {
-      const variable = model.parameters.variable(loraParameterName(name, site.name, factor));
-      tensors.set(`${PEFT_KEY_PREFIX}${site.name}.${factor}.weight`, toTorchLayout(variable, factor, module));
-    }
+    const whole = tf.tidy(() => wholeModuleFactors(model, name, options, site));
+    rank = whole.lora_A.shape[whole.lora_A.rank - 1]!;
+    for (const factor of FACTORS) tensors.set(`${PEFT_KEY_PREFIX}${site.name}.${factor}.weight`, toTorchLayout(whole[factor], factor, module));
+    tf.dispose(Object.values(whole).filter((t) => !(t instanceof tf.Variable)));
     if (options.dora) {
       const magnitude = model.parameters.variable(loraParameterName(name, site.name, DORA_MAGNITUDE));
       tensors.set(`${PEFT_KEY_PREFIX}${site.name}.${DORA_MAGNITUDE}`, { shape: magnitudeTorchShape(magnitude.shape[0]!, module), data: magnitude.dataSync() as Float32Array });
@@ -78,9 +92,11 @@ async function savePeft(model: PeftModel, dir: string): Promise<void> {
   headWeight.dispose();
   const headBias = model.parameters.variable('head.bias');
   tensors.set(`${PEFT_KEY_PREFIX}head.bias`, { shape: headBias.shape.slice(), data: headBias.dataSync() as Float32Array });
+  // Rank k·r (k slices per module) with the same scale: alpha·k (alpha/r), alpha·√k (rsLoRA, alpha/√r).
+  const k = rank / options.r;
   const config = buildPeftLoraConfig({
-    r: options.r,
-    alpha: options.alpha,
+    r: rank,
+    alpha: options.rslora ? options.alpha * Math.sqrt(k) : options.alpha * k,
     dropout: options.dropout,
     targetModules: sites.map((s) => s.name),
     dora: options.dora,
