@@ -24,7 +24,7 @@ beforeAll(async () => {
   await initBackend();
 });
 
-describeMethodConformance({ name: 'ia3 (example third-party method)', methods: () => ia3() });
+describeMethodConformance({ name: 'ia3 (example third-party method)', methods: () => ia3(), mergeable: true });
 
 describe('ia3 through core’s public API', () => {
   it('has 12·(2·768 + 3072) = 55,296 parameters on ViT-B/16', () => {

@@ -34,7 +34,8 @@ export { PeftModel, type MergeReport, type PredictOptions, type PeftModelParts }
 export { SiteChains, type AttachedModule } from './model/site-chain';
 export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './model/summary';
 export { loadPeftModel } from './model/load-peft-model';
-export { registerAdapterFormat, getAdapterFormat, listAdapterFormats, type AdapterFormat } from './model/adapter-format';
+export { registerAdapterFormat, unregisterAdapterFormat, getAdapterFormat, listAdapterFormats, VPEFT_ADAPTER_FORMAT, type AdapterFormat } from './model/adapter-format';
+export { vpeftAdapterFormat } from './model/vpeft-format';
 export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig, checkBackboneMatches, adapterModelConfig, type AdapterConfig, type AdapterModelConfig } from './model/adapter-io';
 export { applyAdapterConfig } from './model/apply-adapter-config';
 export { gelu, quickGelu } from './ops/gelu';

@@ -7,19 +7,6 @@ type Registry = Map<string, MethodDefinition<object>>;
 const globalScope = globalThis as unknown as Record<symbol, Registry | undefined>;
 const registry: Registry = (globalScope[KEY] ??= new Map());
 
-/** Known providers of methods, for "install X" hints when loading an adapter. */
-const KNOWN_PACKAGES: Record<string, string> = {
-  lora: '@vpeft/method-lora',
-  vpt: '@vpeft/method-vpt',
-  adapter: '@vpeft/method-adapter',
-  adaptformer: '@vpeft/method-adapter',
-  convpass: '@vpeft/method-adapter',
-  'conv-adapter': '@vpeft/method-adapter',
-  bitfit: '@vpeft/method-bitfit',
-  'ln-tune': '@vpeft/method-bitfit',
-  partial: '@vpeft/method-bitfit',
-};
-
 /**
  * Registers a method by name so saved adapters can be loaded by name. Registering the same
  * definition twice is a no-op; a different definition under a taken name throws.
@@ -45,12 +32,12 @@ export function unregisterMethod(name: string): boolean {
 
 /**
  * The registered method, or throws naming the package to install and the methods that are registered.
- * `packageHint` names the providing package when the caller knows it (e.g. from a saved adapter's
- * config), so third-party methods get the same "install X" message as vpeft's own.
+ * `packageHint` names the providing package when the caller knows it (a saved adapter's config
+ * records it), for the "install X" message; core itself names no method package.
  */
 export function getMethod(name: string, packageHint?: string): MethodDefinition<object> {
   const definition = registry.get(name);
-  if (!definition) throw new UnknownMethodError(name, listMethods(), packageHint ?? KNOWN_PACKAGES[name]);
+  if (!definition) throw new UnknownMethodError(name, listMethods(), packageHint);
   return definition;
 }
 

@@ -37,6 +37,8 @@ export function applyPeft(backbone: Backbone, methods: MethodInput | readonly ne
   const instances: MethodInstance<object>[] = (Array.isArray(methods) && methods.length === 0) ? [] : flattenMethods(methods as MethodInput);
   const seed = options.seed ?? 0;
   const store = new ParameterStore();
+  // What a failed call restores: the backbone's trainable flags and selections as they were.
+  const before = backbone.parameters.list().map((p) => ({ p, trainable: p.trainable, selectedBy: p.selectedBy }));
   backbone.parameters.freeze();
   for (const p of backbone.parameters.list()) {
     p.selectedBy = undefined;
@@ -101,6 +103,11 @@ export function applyPeft(backbone: Backbone, methods: MethodInput | readonly ne
     store.create('head.bias', tf.zeros([options.numClasses]), 'bias', 'head', true);
   } catch (error) {
     for (const name of [...created, 'head.weight']) store.remove(name);
+    for (const { p, trainable, selectedBy } of before) {
+      p.trainable = trainable;
+      p.variable.trainable = trainable;
+      p.selectedBy = selectedBy;
+    }
     throw error;
   }
   return new PeftModel({ backbone, methods: instances, parameters: store, chains, numClasses: options.numClasses, classNames: options.classNames, seed });

@@ -1,35 +1,24 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Backbone } from '../backbone/backbone';
-import { getAdapterFormat, listAdapterFormats } from './adapter-format';
-import { ADAPTER_CONFIG_FILE, loadAdapterWeights, readAdapterConfig } from './adapter-io';
-import { applyAdapterConfig } from './apply-adapter-config';
+import { VpeftError } from '../errors/errors';
+import { getAdapterFormat, listAdapterFormats, type AdapterFormat } from './adapter-format';
 import type { PeftModel } from './peft-model';
+// vpeft's own format registers itself on import.
+import './vpeft-format';
+
+/** The registered format that recognises `dir`, or throws listing the formats tried. */
+async function detectFormat(dir: string): Promise<AdapterFormat> {
+  const formats = listAdapterFormats();
+  for (const format of formats) if (await format.detect(dir)) return format;
+  throw new VpeftError(`${dir}: no registered adapter format recognises it (tried ${formats.map((f) => f.name).join(', ')}); a format registers when its package is imported`);
+}
 
 /**
- * Rebuilds a PeftModel on `backbone` from a saved adapter directory: methods are looked up in the
- * registry by name (an unregistered one fails naming the package to install), configured with the
- * saved options, and their tensors loaded. Directories in a registered foreign format (e.g. PEFT's)
- * are detected and loaded by that format.
+ * Rebuilds a PeftModel on `backbone` from a saved adapter directory, in the format given or the
+ * registered format that recognises it (vpeft's own, PEFT's from `@vpeft/method-lora`, ...). In
+ * vpeft's format, methods are looked up in the registry by name (an unregistered one fails naming
+ * the package to install), configured with the saved options, and their tensors loaded.
  */
 export async function loadPeftModel(backbone: Backbone, dir: string, options: { format?: string } = {}): Promise<PeftModel> {
-  if (options.format && options.format !== 'vpeft') return getAdapterFormat(options.format).load(backbone, dir);
-  if (!options.format) {
-    const isNative = await readFile(join(dir, ADAPTER_CONFIG_FILE), 'utf8').then(
-      (text) => text.includes('"vpeft-adapter"'),
-      () => false,
-    );
-    if (!isNative) {
-      for (const format of listAdapterFormats()) if (await format.detect(dir)) return format.load(backbone, dir);
-    }
-  }
-  const config = await readAdapterConfig(dir);
-  const model = applyAdapterConfig(backbone, config, join(dir, ADAPTER_CONFIG_FILE));
-  try {
-    await loadAdapterWeights(model, dir, config);
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-  return model;
+  const format = options.format ? getAdapterFormat(options.format) : await detectFormat(dir);
+  return format.load(backbone, dir);
 }

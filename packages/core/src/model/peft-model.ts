@@ -4,8 +4,7 @@ import { VpeftError } from '../errors/errors';
 import type { MethodInstance } from '../method/method';
 import type { Parameter, ParameterStore } from '../params/parameter';
 import { withoutGradient } from '../ops/without-gradient';
-import { getAdapterFormat } from './adapter-format';
-import { loadAdapterWeights, saveAdapterFiles } from './adapter-io';
+import { getAdapterFormat, VPEFT_ADAPTER_FORMAT } from './adapter-format';
 import type { SiteChains } from './site-chain';
 import { formatSummary, summarize, type ModelSummary } from './summary';
 
@@ -163,17 +162,18 @@ export class PeftModel {
   }
 
   /**
-   * Saves the adapter to `dir`: in vpeft's format (default) `adapter_config.json` + `adapter.safetensors`
-   * with the trainable tensors only; other registered formats by name (e.g. `'peft'`).
+   * Saves the adapter to `dir` in a registered format: vpeft's own by default (`adapter_config.json` +
+   * `adapter.safetensors` with the trainable tensors only), others by name (e.g. `'peft'`).
    */
   async saveAdapter(dir: string, options: { format?: string } = {}): Promise<void> {
-    if (options.format && options.format !== 'vpeft') return getAdapterFormat(options.format).save(this, dir);
-    await saveAdapterFiles(this, dir);
+    await getAdapterFormat(options.format ?? VPEFT_ADAPTER_FORMAT).save(this, dir);
   }
 
-  /** Loads a vpeft adapter saved from a model with the same methods and backbone into this model. */
-  async loadAdapter(dir: string): Promise<void> {
-    await loadAdapterWeights(this, dir);
+  /** Loads an adapter saved from a model with the same methods and backbone into this model (vpeft's format by default). */
+  async loadAdapter(dir: string, options: { format?: string } = {}): Promise<void> {
+    const format = getAdapterFormat(options.format ?? VPEFT_ADAPTER_FORMAT);
+    if (!format.loadInto) throw new VpeftError(`adapter format "${format.name}" cannot load into an existing model; use loadPeftModel(backbone, dir)`);
+    await format.loadInto(this, dir);
   }
 
   /**

@@ -6,13 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { initBackend, type BackendChoice } from '../backend/backend';
 import type { Backbone } from '../backbone/backbone';
 import { flattenMethods } from '../method/compose';
-import type { MethodInput } from '../method/method';
+import type { MethodCategory, MethodInput } from '../method/method';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../model/adapter-io';
 import { applyPeft } from '../model/apply-peft';
 import { loadPeftModel } from '../model/load-peft-model';
 import { parseSafetensors } from '../io/safetensors';
 import { bitEqual, createTestViT, maxAbsDiff, randomBatch, read, snapshotAsync } from './fixtures';
 import { trainStepsAsync } from './train-steps';
+
+/** Method families whose modules fold into the backbone's weights by construction. */
+const MERGEABLE_CATEGORIES = new Set<MethodCategory>(['partial', 'reparameterization']);
 
 /** Options for {@link describeMethodConformance}. */
 export interface ConformanceOptions {
@@ -24,7 +27,12 @@ export interface ConformanceOptions {
   backbone?: (seed: number) => Backbone;
   /** Output unchanged at step 0 (default: every method's `zeroInit(options)`). */
   zeroInit?: boolean;
-  /** Whether merge() must fold everything (default: true when every module of the model has merge). */
+  /**
+   * Whether merge() folds every method (true) or keeps at least one running (false). Default: true
+   * when every method is partial-based or a reparameterisation (their category), else false; an
+   * addition method that merges (SSF, IA3) says `true`. Never read from the model's own merge
+   * report, so a module that silently cannot merge fails.
+   */
   mergeable?: boolean;
   /** Backend to run on (default: the auto choice). */
   backend?: BackendChoice;
@@ -122,9 +130,15 @@ export function describeMethodConformance(options: ConformanceOptions): void {
       await trainStepsAsync(model, batch, 2);
       const base = await snapshotAsync(backbone.parameters.list());
       const unmerged = model.predict(batch.x);
+      const instances = flattenMethods(options.methods());
+      const mergeable = options.mergeable ?? instances.every((m) => MERGEABLE_CATEGORIES.has(m.definition.category));
       const report = model.merge();
-      const mergeable = options.mergeable ?? report.kept.length === 0;
-      if (mergeable) expect(report.kept).toEqual([]);
+      if (mergeable) {
+        expect(report.kept, 'methods merge() kept running (mergeable: true)').toEqual([]);
+        expect([...report.merged].sort()).toEqual(instances.map((m) => m.name).sort());
+      } else {
+        expect(report.kept.length, 'merge() folded every method, but mergeable is false').toBeGreaterThan(0);
+      }
       const merged = model.predict(batch.x);
       const scale = Math.max(1, ...Array.from(await read(unmerged)).map(Math.abs));
       expect(maxAbsDiff(await read(unmerged), await read(merged)) / scale).toBeLessThan(options.mergeTolerance ?? 1e-5);
