@@ -17,6 +17,23 @@ export interface BackboneSpec {
 }
 
 /**
+ * Checks a backbone spec without loading anything (a known name, files that exist); throws the same
+ * {@link UsageError} that {@link resolveBackbone} would.
+ */
+export function checkBackbone(spec: BackboneSpec): void {
+  const { backbone: name, weights } = spec;
+  if (name in NAMED_BACKBONES) {
+    if (weights && !existsSync(weights)) throw new UsageError(`--weights ${weights}: no such file`);
+    return;
+  }
+  if (name.endsWith('.safetensors')) {
+    if (!existsSync(name)) throw new UsageError(`--backbone ${name}: no such file`);
+    return;
+  }
+  throw new UsageError(`unknown backbone "${name}"; known: ${Object.keys(NAMED_BACKBONES).join(', ')}, or a path to a .safetensors checkpoint`);
+}
+
+/**
  * Makes the backbone named on the command line: `mobilenet_v2`, a ViT config name (random weights, or
  * a timm `.safetensors` checkpoint with `--weights`), or a path to a `.safetensors` checkpoint.
  */

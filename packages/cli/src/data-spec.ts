@@ -1,4 +1,5 @@
-import { emoji, fgvc, imageFolder, mnist, vtab1k, vtab1kStyleSplit, type ImageDataset } from '@vpeft/datasets';
+import { basename } from 'node:path';
+import { customVtabTask, emoji, fgvc, findVtabTask, imageFolder, mnist, vtab1k, vtab1kCustom, vtab1kStyleSplit, type CustomVtabTask, type ImageDataset, type LoadOptions } from '@vpeft/datasets';
 import { UsageError } from './errors';
 
 /** Train / validation / test splits of one task. */
@@ -9,17 +10,23 @@ export interface TaskData {
   test: ImageDataset;
   numClasses: number;
   classNames: readonly string[];
+  /** One line for the user about how the data was read (e.g. a custom VTAB-layout task), if any. */
+  note?: string;
 }
 
 /**
  * Parses `--data` and loads the task's splits:
  * - `mnist`, `emoji` — bundled offline sets, VTAB-1k-style train800 / val200 / test;
  *   `mnist:classes=5|6|7|8|9` keeps those classes (renumbered in order) and re-splits them;
- * - `vtab1k:<root>:<task>` — train800 / val200 / test of a VTAB-1k task on disk;
+ * - `vtab1k:<root>:<task>` — train800 / val200 / test of a VTAB-1k task on disk; a name outside the
+ *   19 is a task of your own in that layout (class count from `classes.txt` or the labels);
  * - `fgvc:<root>:<name>` — train / val / test of an FGVC dataset (VPT splits);
  * - `folder:<train dir>:<val dir>[:<test dir>]` — one class per sub-folder.
+ *
+ * With `skipCorrupt`, split-file entries that are malformed, out of range or name a missing file are
+ * left out (listed in each split's `skipped`) instead of failing.
  */
-export async function loadTaskData(spec: string, seed = 42): Promise<TaskData> {
+export async function loadTaskData(spec: string, seed = 42, options: Pick<LoadOptions, 'skipCorrupt'> = {}): Promise<TaskData> {
   const [kind, ...rest] = spec.split(':');
   switch (kind) {
     case 'mnist':
@@ -52,18 +59,20 @@ export async function loadTaskData(spec: string, seed = 42): Promise<TaskData> {
     case 'vtab1k': {
       const [root, task] = rest;
       if (!root || !task) throw new UsageError(`--data ${spec}: expected vtab1k:<root>:<task>`);
+      const custom = findVtabTask(task) ? undefined : await customVtabTask(root, task, options);
       // One split after the other, so an error names the first damaged split (train800 before test).
-      const train = await vtab1k(root, task, 'train800');
-      const val = await vtab1k(root, task, 'val200');
-      const test = await vtab1k(root, task, 'test');
-      return { name: `vtab1k/${task}`, train, val, test, numClasses: train.numClasses, classNames: train.classNames };
+      const load = (split: string) => (custom ? vtab1kCustom(custom, split, options) : vtab1k(root, task, split, options));
+      const train = await load('train800');
+      const val = await load('val200');
+      const test = await load('test');
+      return { name: train.name, train, val, test, numClasses: train.numClasses, classNames: train.classNames, note: custom && customTaskNote(custom) };
     }
     case 'fgvc': {
       const [root, name] = rest;
       if (!root || !name) throw new UsageError(`--data ${spec}: expected fgvc:<root>:<name>`);
-      const train = await fgvc(root, name, 'train');
-      const val = await fgvc(root, name, 'val');
-      const test = await fgvc(root, name, 'test');
+      const train = await fgvc(root, name, 'train', options);
+      const val = await fgvc(root, name, 'val', options);
+      const test = await fgvc(root, name, 'test', options);
       return { name: `fgvc/${name}`, train, val, test, numClasses: train.numClasses, classNames: train.classNames };
     }
     case 'folder': {
@@ -77,4 +86,10 @@ export async function loadTaskData(spec: string, seed = 42): Promise<TaskData> {
     default:
       throw new UsageError(`--data ${spec}: unknown dataset kind "${kind}"; expected mnist, emoji, vtab1k:<root>:<task>, fgvc:<root>:<name> or folder:<train>:<val>[:<test>]`);
   }
+}
+
+/** The line that says a `vtab1k:` task is not one of the 19 and where its class count came from. */
+function customTaskNote(task: CustomVtabTask): string {
+  const from = task.classesFrom === 'classes.txt' ? 'classes.txt' : `the largest class id in ${task.sources.map((f) => basename(f)).join(', ')}, plus one`;
+  return `note: ${task.name} is not one of the 19 VTAB-1k tasks; read as your own task in the VTAB-1k layout (${task.dir}) with ${task.numClasses} classes, counted from ${from}`;
 }

@@ -1,6 +1,7 @@
 import type { ProgressEvent } from '@vpeft/train';
 
-function duration(seconds: number): string {
+/** `45s`, `3m05s`, `1h02m`; `?` when unknown. */
+export function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
   return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { NAMED_BACKBONES } from './backbones';
+import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
 import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
@@ -26,7 +27,9 @@ usage:
   vpeft inspect [--backbone B] [--method name:key=value,...]... [--classes N] [--adapter DIR]
   vpeft merge   --backbone B [--weights W] --adapter DIR --out merged.safetensors
   vpeft train   --backbone B --data D [--method M]... [recipe options] [--out DIR]   (vpeft train --help)
-  vpeft eval    --backbone B --adapter DIR --data D [--split test|val]
+  vpeft eval    --backbone B --adapter DIR --data D [--split test|val] [--skip-corrupt]
+  vpeft bench   --spec GRID.yaml [--out DIR] [--shard i/N]   run a V-PEFT Bench grid (vpeft bench --help)
+  vpeft bench merge [--out DIR]   join shard results and write the reports
   vpeft demo    fine-tune the bundled pre-trained ViT on MNIST digits 5-9: linear probe vs LoRA
 
 common options:
@@ -46,6 +49,7 @@ const extraCommands = new Map<string, Command>([
   ['train', trainCommand],
   ['eval', evalCommand],
   ['demo', demoCommand],
+  ['bench', benchCommand],
 ]);
 
 /** Registers a subcommand. */

@@ -6,6 +6,7 @@ import { createDataParallelTrainer, evaluate, fit, type DataParallelTrainer, typ
 import type { TaskData } from './data-spec';
 import type { Output } from './output';
 import { formatProgress } from './progress-line';
+import type { SkipLog } from './skipped-images';
 import { workerPluginsUrl } from './worker-plugins';
 
 /** The training recipe the CLI exposes. */
@@ -57,7 +58,7 @@ export async function runTraining(
   task: TaskData,
   recipe: Recipe,
   out: Output,
-  options: { outDir?: string; resume?: boolean; workers?: number } = {},
+  options: { outDir?: string; resume?: boolean; workers?: number; skip?: SkipLog } = {},
 ): Promise<{ report: TrainingReport; model: PeftModel }> {
   const model = applyPeft(backbone, methods.length ? compose(...methods) : [], { numClasses: task.numClasses, classNames: task.classNames, seed: recipe.seed });
   const summary = model.summary();
@@ -67,13 +68,14 @@ export async function runTraining(
     // Each worker rebuilds the model from its adapter config, with the CLI's plugins registered.
     dataParallel = await createDataParallelTrainer(model, { imports: [workerPluginsUrl()], workers: options.workers, microBatch: recipe.microBatch });
   }
+  const skip = options.skip?.batchOptions() ?? {};
   const trainTransform = transformFor(task.train, backbone, true);
   const evalTransform = transformFor(task.val, backbone, false);
   const result = await fit(
     model,
     {
       stepsPerEpoch: batchCount(task.train.samples.length, recipe.batchSize),
-      batches: ({ epoch, seed }) => batches(task.train, { batchSize: recipe.batchSize, shuffle: true, seed, epoch, transform: trainTransform }),
+      batches: ({ epoch, seed }) => batches(task.train, { batchSize: recipe.batchSize, shuffle: true, seed, epoch, transform: trainTransform, ...skip }),
     },
     {
       epochs: recipe.epochs,
@@ -83,7 +85,7 @@ export async function runTraining(
       labelSmoothing: recipe.labelSmoothing,
       microBatch: recipe.microBatch,
       seed: recipe.seed,
-      eval: () => batches(task.val, { batchSize: recipe.batchSize, transform: evalTransform }),
+      eval: () => batches(task.val, { batchSize: recipe.batchSize, transform: evalTransform, ...skip }),
       restoreBest: true,
       checkpointDir: options.outDir ? join(options.outDir, 'checkpoints') : undefined,
       resume: options.resume,
@@ -91,7 +93,7 @@ export async function runTraining(
       dataParallel,
     },
   ).finally(() => dataParallel?.dispose());
-  const test = await evaluate(model, batches(task.test, { batchSize: Math.max(recipe.batchSize, 64), transform: evalTransform }));
+  const test = await evaluate(model, batches(task.test, { batchSize: Math.max(recipe.batchSize, 64), transform: evalTransform, ...skip }));
   let adapterDir: string | undefined;
   let adapterBytes: number | undefined;
   if (options.outDir) {

@@ -53,8 +53,8 @@ export class LabelOutOfRangeError extends DatasetError {
 /** A task or dataset name that is not known; lists the known names. */
 export class UnknownTaskError extends DatasetError {
   override name = 'UnknownTaskError';
-  constructor(readonly task: string, readonly known: readonly string[], readonly kind = 'task') {
-    super(`unknown ${kind} ${JSON.stringify(task)}; known: ${known.join(', ')}`);
+  constructor(readonly task: string, readonly known: readonly string[], readonly kind = 'task', readonly detail?: string) {
+    super(`unknown ${kind} ${JSON.stringify(task)}${detail ? ` (${detail})` : ''}; known: ${known.join(', ')}`);
   }
 }
 

@@ -6,7 +6,9 @@
 export type { ImageDataset, ImageSample, ImageSource, RawPixels, SkippedEntry, LoadOptions, PipelineKind } from './dataset.js';
 export { classCounts, checkClassCount, describeSource } from './dataset.js';
 export type { VtabGroup, VtabTaskInfo, VtabSplit, ParsedLine } from './vtab1k.js';
-export { vtab1k, vtabTask, VTAB1K_TASKS, VTAB1K_SPLITS, parseSplitLine } from './vtab1k.js';
+export { vtab1k, vtabTask, findVtabTask, VTAB1K_TASKS, VTAB1K_SPLITS, parseSplitLine } from './vtab1k.js';
+export type { CustomVtabTask } from './vtab1k-custom.js';
+export { customVtabTask, vtab1kCustom } from './vtab1k-custom.js';
 export type { FgvcDatasetInfo, FgvcSplit } from './fgvc.js';
 export { fgvc, fgvcDataset, FGVC_DATASETS, FGVC_SPLITS } from './fgvc.js';
 export type { ImageFolderOptions } from './image-folder.js';

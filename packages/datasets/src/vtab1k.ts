@@ -49,13 +49,24 @@ export const VTAB1K_SPLITS: readonly VtabSplit[] = ['train800', 'val200', 'train
 
 /** Looks a task up by name or alias (case-insensitive, `-` same as `_`); throws {@link UnknownTaskError}. */
 export function vtabTask(task: string): VtabTaskInfo {
-  const key = task.trim().toLowerCase().replace(/-/g, '_');
-  const info = VTAB1K_TASKS.find((t) => t.name === key || t.aliases.includes(key));
-  if (!info) throw new UnknownTaskError(task, VTAB1K_TASKS.flatMap((t) => [t.name, ...t.aliases.map((a) => `${a} (= ${t.name})`)]), 'VTAB-1k task');
+  const info = findVtabTask(task);
+  if (!info) throw unknownVtabTask(task);
   return info;
 }
 
-async function isDirectory(path: string): Promise<boolean> {
+/** The task named `task` (or an alias; case-insensitive, `-` same as `_`), or undefined if it is not one of the 19. */
+export function findVtabTask(task: string): VtabTaskInfo | undefined {
+  const key = task.trim().toLowerCase().replace(/-/g, '_');
+  return VTAB1K_TASKS.find((t) => t.name === key || t.aliases.includes(key));
+}
+
+/** The {@link UnknownTaskError} for `task`, listing the 19 tasks and their aliases. */
+export function unknownVtabTask(task: string, detail?: string): UnknownTaskError {
+  return new UnknownTaskError(task, VTAB1K_TASKS.flatMap((t) => [t.name, ...t.aliases.map((a) => `${a} (= ${t.name})`)]), 'VTAB-1k task', detail);
+}
+
+/** Whether `path` is a directory (false when it does not exist). */
+export async function isDirectory(path: string): Promise<boolean> {
   return stat(path).then(
     (s) => s.isDirectory(),
     () => false,
@@ -98,15 +109,24 @@ export async function vtab1k(root: string, task: string, split: VtabSplit | stri
     }
   }
   if (!taskDir) throw new MissingDatasetError(`vtab1k/${info.name}`, tried);
+  const dataset = await readVtabSplit(taskDir, `vtab1k/${info.name}`, split, info.numClasses, Array.from({ length: info.numClasses }, (_, i) => String(i)), options);
+  checkClassCount(dataset, info.numClasses, options.strictClassCount ?? false);
+  return dataset;
+}
+
+/**
+ * Reads `<taskDir>/<split>.txt` (lines `<image path> <class id>`, ids in `0..numClasses-1`) into a
+ * dataset named `name`. Errors name the split file and line; with `skipCorrupt` bad entries go to
+ * `skipped`. Shared by {@link vtab1k} and the custom-task loader.
+ */
+export async function readVtabSplit(taskDir: string, name: string, split: string, numClasses: number, classNames: readonly string[], options: LoadOptions = {}): Promise<ImageDataset> {
   const file = join(taskDir, `${split}.txt`);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new MissingDatasetError(`vtab1k/${info.name}`, [file]);
+    throw new MissingDatasetError(name, [file]);
   }
-
-  const name = `vtab1k/${info.name}`;
   const samples: ImageSample[] = [];
   const skipped: SkippedEntry[] = [];
   const files = new DirectoryIndex();
@@ -115,7 +135,7 @@ export async function vtab1k(root: string, task: string, split: VtabSplit | stri
   for (let i = 0; i < lines.length; i++) {
     if (lines[i].trim() === '') continue;
     const origin: SampleOrigin = { file, line: i + 1 };
-    const parsed = parseSplitLine(lines[i], origin, info.numClasses, name);
+    const parsed = parseSplitLine(lines[i], origin, numClasses, name);
     let error: Error | undefined;
     let path = '';
     if (!parsed.ok) error = parsed.error;
@@ -130,15 +150,5 @@ export async function vtab1k(root: string, task: string, split: VtabSplit | stri
     }
     if (parsed.ok) samples.push({ source: path, label: parsed.label, origin });
   }
-  const dataset: ImageDataset = {
-    name,
-    split,
-    numClasses: info.numClasses,
-    classNames: Array.from({ length: info.numClasses }, (_, i) => String(i)),
-    samples,
-    skipped,
-    pipeline: 'vtab',
-  };
-  checkClassCount(dataset, info.numClasses, options.strictClassCount ?? false);
-  return dataset;
+  return { name, split, numClasses, classNames, samples, skipped, pipeline: 'vtab' };
 }

@@ -7,6 +7,7 @@ import { loadTaskData } from '../data-spec';
 import { discoverMethods } from '../discover-methods';
 import { UsageError } from '../errors';
 import type { Output } from '../output';
+import { SkipLog } from '../skipped-images';
 
 /** `vpeft eval --backbone B --adapter DIR --data D [--split test|val]`: top-1 and per-class accuracy. */
 export async function evalCommand(args: string[], out: Output): Promise<void> {
@@ -14,7 +15,7 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
   try {
     values = parseArgs({
       args,
-      options: { backbone: { type: 'string' }, weights: { type: 'string' }, adapter: { type: 'string' }, data: { type: 'string' }, split: { type: 'string', default: 'test' }, 'batch-size': { type: 'string', default: '64' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string', default: '42' } },
+      options: { backbone: { type: 'string' }, weights: { type: 'string' }, adapter: { type: 'string' }, data: { type: 'string' }, split: { type: 'string', default: 'test' }, 'batch-size': { type: 'string', default: '64' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string', default: '42' }, 'skip-corrupt': { type: 'boolean' } },
       strict: true,
     }).values;
   } catch (error) {
@@ -22,17 +23,26 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
   }
   for (const required of ['backbone', 'adapter', 'data'] as const) if (!values[required]) throw new UsageError(`vpeft eval needs --${required}`);
   if (values.split !== 'test' && values.split !== 'val') throw new UsageError(`--split expects test or val, got "${String(values.split)}"`);
-  const task = await loadTaskData(String(values.data), Number(values.seed));
+  const skip = new SkipLog(Boolean(values['skip-corrupt']));
+  const task = await loadTaskData(String(values.data), Number(values.seed), { skipCorrupt: skip.enabled });
+  if (task.note) out.note(task.note);
   await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
   await discoverMethods();
   const { backbone } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined });
   const model = await loadPeftModel(backbone, String(values.adapter));
   const dataset = values.split === 'val' ? task.val : task.test;
+  skip.addLoaded([dataset]);
   const [h, w] = backbone.inputShape;
   const transform = dataset.pipeline === 'fgvc' ? fgvcTransform({ train: false, size: [h, w] }) : vtabTransform({ size: [h, w] });
-  const result = await evaluate(model, batches(dataset, { batchSize: Number(values['batch-size']), transform }));
-  out.result({ data: task.name, split: values.split, ...result }, () =>
-    [`${task.name} ${values.split}: top-1 ${(100 * result.top1).toFixed(2)}% over ${result.count} images`, ...result.perClass.map((a, c) => `  ${task.classNames[c] ?? c}: ${(100 * a).toFixed(1)}% (${result.classCounts[c]})`)].join('\n'),
+  const result = await evaluate(model, batches(dataset, { batchSize: Number(values['batch-size']), transform, ...skip.batchOptions() }));
+  out.result({ data: task.name, split: values.split, ...result, skipped: skip.report() }, () =>
+    [
+      `${task.name} ${values.split}: top-1 ${(100 * result.top1).toFixed(2)}% over ${result.count} images`,
+      ...result.perClass.map((a, c) => `  ${task.classNames[c] ?? c}: ${(100 * a).toFixed(1)}% (${result.classCounts[c]})`),
+      skip.text(),
+    ]
+      .filter(Boolean)
+      .join('\n'),
   );
   model.dispose({ backbone: true });
 }

@@ -1,14 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { describeBackend, initBackend, type BackendChoice } from '@vpeft/core';
 import { resolveBackbone } from '../backbones';
+import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
 import { discoverMethods } from '../discover-methods';
 import { UsageError } from '../errors';
 import { parseMethodSpec } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe } from '../run-training';
+import { SkipLog } from '../skipped-images';
 
 export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT methods
 
@@ -23,6 +23,8 @@ export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT method
   --seed N            default 42        --out DIR        checkpoints (resumable) and the adapter
   --workers N         compute gradients on N worker threads (own wasm heap each; both cores)
   --resume            continue from DIR/checkpoints/last
+  --skip-corrupt      leave out undecodable or missing images and bad split-file lines; they are
+                      counted and listed in the result (default: stop at the first, exit 2)
 `;
 
 const OPTIONS = {
@@ -43,6 +45,7 @@ const OPTIONS = {
   workers: { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'boolean' },
+  'skip-corrupt': { type: 'boolean' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -68,18 +71,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   }
   if (values.config) {
     const file = String(values.config);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      throw new UsageError(`--config ${file}: cannot read the file`);
-    }
-    let fromFile: Record<string, unknown>;
-    try {
-      fromFile = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>;
-    } catch (error) {
-      throw new UsageError(`--config ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
-    }
+    const fromFile = (await readConfigFile(file, '--config')) as Record<string, unknown>;
     for (const key of Object.keys(fromFile)) {
       if (!(key in OPTIONS) || key === 'config') throw new UsageError(`--config ${file}: unknown option "${key}"; allowed: ${Object.keys(OPTIONS).filter((k) => k !== 'config' && k !== 'help').join(', ')}`);
     }
@@ -98,7 +90,10 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
     seed: number(values.seed ?? 42, 'seed', Number.isInteger, 'an integer'),
   };
   // The data first: a damaged split file is reported before the backend and the model are loaded.
-  const task = await loadTaskData(String(values.data), recipe.seed);
+  const skip = new SkipLog(Boolean(values['skip-corrupt']));
+  const task = await loadTaskData(String(values.data), recipe.seed, { skipCorrupt: skip.enabled });
+  if (task.note) out.note(task.note);
+  skip.addLoaded([task.train, task.val, task.test]);
   const backend = await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
   await discoverMethods();
   const methods = ((values.method as string[] | undefined) ?? []).map(parseMethodSpec);
@@ -111,10 +106,11 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
     outDir: values.out as string | undefined,
     resume: Boolean(values.resume),
     workers: workers > 1 ? workers : undefined,
+    skip,
   });
   out.result(
-    { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } } },
-    () => `${reportTable([report], model.summary().backboneParams)}${report.adapterDir ? `\nadapter saved to ${report.adapterDir}` : ''}`,
+    { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } }, skipped: skip.report() },
+    () => [reportTable([report], model.summary().backboneParams), report.adapterDir && `adapter saved to ${report.adapterDir}`, skip.text()].filter(Boolean).join('\n'),
   );
   model.dispose({ backbone: true });
 }

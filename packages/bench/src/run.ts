@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { applyPeft, type Backbone, type PeftModel } from '@vpeft/core';
+import { batchCount, batches, defaultTransform, type ImageDataset } from '@vpeft/datasets';
+import { evaluate, fit, type FitResult, type ProgressEvent } from '@vpeft/train';
+import type { HyperParameters, HyperPoint } from './hyper';
+import { configureVariant, type MethodVariant } from './methods';
+import type { TaskData } from './tasks';
+
+/** One training run of a cell: a method variant on a backbone, one hyper-parameter point, one seed. */
+export interface RunRequest {
+  backbone: Backbone;
+  method: MethodVariant;
+  task: TaskData;
+  /** The data trained on (train800, or train800val200 for the final run). */
+  train: ImageDataset;
+  point: HyperPoint;
+  hyper: HyperParameters;
+  seed: number;
+  /** Scored after the last epoch only (`'last'`) or after every epoch (`'every'`: best over checkpoints). */
+  eval?: { data: ImageDataset; when: 'last' | 'every' };
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** What a run leaves: the trained model (caller disposes via `release`) and the trainer's result. */
+export interface RunOutcome {
+  model: PeftModel;
+  fit: FitResult;
+  wallSeconds: number;
+  /** Frees the run's variables and puts back any backbone parameters a partial-based method trained. */
+  release(): void;
+}
+
+function evalBatches(dataset: ImageDataset, backbone: Backbone, batchSize: number) {
+  const [h, w] = backbone.inputShape;
+  const transform = defaultTransform(dataset.pipeline, { train: false, size: [h, w] });
+  return () => batches(dataset, { batchSize: Math.max(batchSize, 64), transform });
+}
+
+/**
+ * Trains one run with `@vpeft/train`'s `fit`: AdamW, cosine schedule with linear warm-up, label
+ * smoothing, the dataset's benchmark transform. Backbone parameters that a partial-based method
+ * (BitFit, LN-tune) trains are snapshotted first and restored by `release()`, so every cell starts
+ * from the same pre-trained weights whatever ran before it (sharded and unsharded grids agree).
+ */
+export async function trainRun(request: RunRequest): Promise<RunOutcome> {
+  const { backbone, task, train, point, hyper, seed } = request;
+  const model = applyPeft(backbone, configureVariant(request.method), { numClasses: task.numClasses, classNames: task.classNames, seed });
+  const touched = model.trainableParameters().filter((p) => p.owner === 'backbone');
+  const saved = touched.map((p) => tf.clone(p.variable));
+  const release = () => {
+    touched.forEach((p, i) => p.variable.assign(saved[i]!));
+    tf.dispose(saved);
+    model.dispose();
+  };
+  const [h, w] = backbone.inputShape;
+  const trainTransform = defaultTransform(train.pipeline, { train: true, size: [h, w] });
+  const started = performance.now();
+  try {
+    const result = await fit(
+      model,
+      {
+        stepsPerEpoch: batchCount(train.samples.length, hyper.batchSize),
+        batches: ({ epoch, seed: s }) => batches(train, { batchSize: hyper.batchSize, shuffle: true, seed: s, epoch, transform: trainTransform }),
+      },
+      {
+        epochs: point.epochs,
+        batchSize: hyper.batchSize,
+        optimizer: { learningRate: point.lr, weightDecay: point.weightDecay },
+        schedule: { type: 'cosine', warmupEpochs: hyper.warmupEpochs, warmupStartLr: 1e-6, minLr: 1e-6 },
+        labelSmoothing: hyper.labelSmoothing,
+        ...(hyper.microBatch ? { microBatch: hyper.microBatch } : {}),
+        seed,
+        ...(request.eval ? { eval: evalBatches(request.eval.data, backbone, hyper.batchSize), evalEvery: request.eval.when === 'every' ? 1 : point.epochs } : {}),
+        onProgress: request.onProgress,
+      },
+    );
+    return { model, fit: result, wallSeconds: (performance.now() - started) / 1000, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** Test (or any split's) top-1 of a trained model, with the benchmark's eval transform. */
+export async function scoreSplit(model: PeftModel, backbone: Backbone, dataset: ImageDataset, batchSize: number): Promise<number> {
+  return (await evaluate(model, evalBatches(dataset, backbone, batchSize))).top1;
+}
