@@ -4,7 +4,18 @@
  * `PeftModel`, the ViT backbone and safetensors I/O.
  */
 export * from './errors/errors';
-export { initBackend, currentBackend, describeBackend, type BackendChoice, type BackendInfo, type InitBackendOptions } from './backend/backend';
+export {
+  initBackend,
+  currentBackend,
+  describeBackend,
+  registerBackendProvider,
+  getBackendProvider,
+  type BackendChoice,
+  type BackendInfo,
+  type BackendProvider,
+  type PreparedBackend,
+  type InitBackendOptions,
+} from './backend/backend';
 export { globToRegExp, matchesAny } from './params/glob';
 export { ParameterStore, sizeOf, type Parameter, type ParameterRole, type ParameterOwner, type OwnerCount } from './params/parameter';
 export { init, initialize, fanIn, fanOut, type Initializer } from './init/initializers';

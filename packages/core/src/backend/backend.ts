@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors/errors';
 
 /** Backends vpeft can run on, fastest first. */
-export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'webgpu' | 'wasm' | 'cpu';
 
 /** What {@link initBackend} selected. */
 export interface BackendInfo {
@@ -19,6 +19,47 @@ export interface BackendInfo {
   threads?: number;
   /** Whether vpeft's fast kernels (`@vpeft/backend-wasm`) are registered (wasm only). */
   fastKernels?: boolean;
+  /** The device a provider found (webgpu: the adapter, e.g. `SwiftShader driver 5.0.0 (software)`). */
+  device?: string;
+}
+
+/** What a {@link BackendProvider} found when asked to prepare its backend. */
+export interface PreparedBackend {
+  /** The device, in words (for logs and `vpeft inspect`). */
+  device: string;
+  /** Whether `auto` may pick it (false for software GPU adapters: only an explicit choice uses them). */
+  automatic: boolean;
+}
+
+/**
+ * A backend that a package adds to {@link initBackend}'s choice, registered on import the way tfjs
+ * backends register (`@vpeft/backend-webgpu` registers `webgpu`). Core holds no backend code.
+ */
+export interface BackendProvider {
+  /** The choice it provides. */
+  choice: BackendChoice;
+  /** The npm package that provides it (named in errors). */
+  package: string;
+  /** The tfjs backend name it registers (`webgpu`). */
+  tfBackend: string;
+  /** Finds a device and registers the tfjs backend; undefined when there is no usable device. */
+  prepare(): Promise<PreparedBackend | undefined>;
+}
+
+const PROVIDERS_KEY = Symbol.for('vpeft.backendProviders');
+const providers: Map<BackendChoice, BackendProvider> = ((globalThis as Record<symbol, unknown>)[PROVIDERS_KEY] ??= new Map()) as Map<
+  BackendChoice,
+  BackendProvider
+>;
+
+/** Adds (or replaces) a backend provider; one global registry shared by duplicate installs of core. */
+export function registerBackendProvider(provider: BackendProvider): void {
+  providers.set(provider.choice, provider);
+}
+
+/** The provider registered for `choice`, if any. */
+export function getBackendProvider(choice: BackendChoice): BackendProvider | undefined {
+  return providers.get(choice);
 }
 
 /** Options for {@link initBackend}. */
@@ -32,10 +73,11 @@ export interface InitBackendOptions {
 const PACKAGES: Record<BackendChoice, { pkg: string; tfBackend: string }> = {
   'tfjs-node-gpu': { pkg: '@tensorflow/tfjs-node-gpu', tfBackend: 'tensorflow' },
   'tfjs-node': { pkg: '@tensorflow/tfjs-node', tfBackend: 'tensorflow' },
+  webgpu: { pkg: '@vpeft/backend-webgpu', tfBackend: 'webgpu' },
   wasm: { pkg: '@vpeft/backend-wasm', tfBackend: 'wasm' },
   cpu: { pkg: '@tensorflow/tfjs-backend-cpu', tfBackend: 'cpu' },
 };
-const ORDER: BackendChoice[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+const ORDER: BackendChoice[] = ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'];
 
 const requireFromHere = createRequire(import.meta.url);
 
@@ -109,7 +151,8 @@ function resolveChoice(option: BackendChoice | 'auto' | undefined): BackendChoic
 }
 
 /**
- * Selects and initialises the tfjs backend: `tfjs-node-gpu` > `tfjs-node` > `wasm` > `cpu`, or the
+ * Selects and initialises the tfjs backend: `tfjs-node-gpu` > `tfjs-node` > `webgpu` (when
+ * `@vpeft/backend-webgpu` was imported and found a hardware adapter) > `wasm` > `cpu`, or the
  * explicit choice (option, else the `VPEFT_BACKEND` environment variable). Asking for a backend whose
  * package is absent throws a {@link BackendError} naming the package to install. Idempotent.
  *
@@ -145,6 +188,11 @@ async function select(requested: BackendChoice | 'auto', fastKernels: boolean): 
   const candidates = requested === 'auto' ? ORDER : [requested];
   for (const choice of candidates) {
     const { pkg, tfBackend } = PACKAGES[choice];
+    if (choice === 'webgpu') {
+      const info = await selectProvided(choice, requested === 'auto');
+      if (info) return info;
+      continue;
+    }
     const loaded = choice === 'wasm' ? backendWasm !== undefined : (requested !== 'auto' || isInstalled(pkg)) && tryRequire(pkg);
     if (!loaded) {
       if (requested !== 'auto') {
@@ -169,6 +217,38 @@ async function select(requested: BackendChoice | 'auto', fastKernels: boolean): 
   throw new BackendError(`no tfjs backend could be loaded; install ${PACKAGES.wasm.pkg}`);
 }
 
+/**
+ * A provided backend (webgpu): in `auto` only when its package was imported (registered) and found a
+ * device it allows automatically; when asked for explicitly, the package is imported if installed, and
+ * a missing package or device is an error.
+ */
+async function selectProvided(choice: BackendChoice, auto: boolean): Promise<BackendInfo | undefined> {
+  const { pkg, tfBackend } = PACKAGES[choice];
+  if (!auto && !providers.has(choice)) {
+    try {
+      await import(/* @vite-ignore */ pkg);
+    } catch (error) {
+      if (!isNotFound(error, pkg)) throw new BackendError(`loading ${pkg} failed: ${(error as Error).message}`);
+    }
+  }
+  const provider = providers.get(choice);
+  if (!provider) {
+    if (auto) return undefined;
+    throw new BackendError(`backend "${choice}" needs the package ${pkg}; install it (npm i ${pkg}) or choose another backend`);
+  }
+  const prepared = await provider.prepare();
+  if (!prepared || (auto && !prepared.automatic)) {
+    if (auto) return undefined;
+    throw new BackendError(`backend "${choice}": no ${choice} device found (${provider.package}); choose another backend`);
+  }
+  if (!(await tf.setBackend(provider.tfBackend))) {
+    if (auto) return undefined;
+    throw new BackendError(`backend "${choice}" (${provider.package}, ${prepared.device}) failed to initialise`);
+  }
+  await tf.ready();
+  return { choice, tfBackend, package: provider.package, device: prepared.device };
+}
+
 /** The backend selected by {@link initBackend}, or undefined before it ran. */
 export function currentBackend(): BackendInfo | undefined {
   return current;
@@ -179,6 +259,7 @@ export function describeBackend(info: BackendInfo): string {
   const extras: string[] = [];
   if (info.simd !== undefined) extras.push(`simd ${info.simd ? 'on' : 'off'}`);
   if (info.threads !== undefined) extras.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  if (info.device !== undefined) extras.push(info.device);
   if (info.fastKernels !== undefined) extras.push(`fast kernels ${info.fastKernels ? 'on' : 'off'}`);
   return `${info.choice} (${info.package}${extras.length ? `; ${extras.join(', ')}` : ''})`;
 }

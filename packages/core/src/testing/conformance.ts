@@ -11,8 +11,8 @@ import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../model/adapter-io';
 import { applyPeft } from '../model/apply-peft';
 import { loadPeftModel } from '../model/load-peft-model';
 import { parseSafetensors } from '../io/safetensors';
-import { bitEqual, createTestViT, maxAbsDiff, randomBatch, snapshot } from './fixtures';
-import { trainSteps } from './train-steps';
+import { bitEqual, createTestViT, maxAbsDiff, randomBatch, read, snapshotAsync } from './fixtures';
+import { trainStepsAsync } from './train-steps';
 
 /** Options for {@link describeMethodConformance}. */
 export interface ConformanceOptions {
@@ -54,7 +54,7 @@ export function describeMethodConformance(options: ConformanceOptions): void {
         expect(p.trainable, `${p.name} trainable`).toBe(expected);
         expect(p.variable.trainable, `${p.name} tf.Variable.trainable`).toBe(expected);
       }
-      const before = snapshot(model.parameters.list());
+      const before = await snapshotAsync(model.parameters.list());
       const batch = randomBatch(backbone, 4, numClasses);
       // The gradient tape is asked for every variable: frozen ones must come back without a gradient.
       const { grads } = tf.variableGrads(() =>
@@ -63,9 +63,9 @@ export function describeMethodConformance(options: ConformanceOptions): void {
       const trainableNames = new Set(model.trainableVariables().map((v) => v.name));
       expect(new Set(Object.keys(grads))).toEqual(trainableNames);
       tf.dispose(grads);
-      trainSteps(model, batch, 3);
+      await trainStepsAsync(model, batch, 3);
       for (const p of model.parameters.list()) {
-        const changed = !bitEqual(before.get(p.name)!, p.variable.dataSync() as Float32Array);
+        const changed = !bitEqual(before.get(p.name)!, await read(p.variable));
         expect(changed, `${p.name} ${p.trainable ? 'should change (trainable)' : 'must not change (frozen)'}`).toBe(p.trainable);
       }
       tf.dispose([batch.x, batch.y]);
@@ -80,7 +80,7 @@ export function describeMethodConformance(options: ConformanceOptions): void {
       const { x, y } = randomBatch(backbone, 2, numClasses);
       const plain = backbone.forward(x);
       const withMethods = model.features(x);
-      const diff = maxAbsDiff(plain.dataSync(), withMethods.dataSync());
+      const diff = maxAbsDiff(await read(plain), await read(withMethods));
       if (zeroInit) expect(diff).toBeLessThan(1e-5);
       else expect(diff).toBeGreaterThan(0);
       tf.dispose([x, y, plain, withMethods]);
@@ -106,7 +106,7 @@ export function describeMethodConformance(options: ConformanceOptions): void {
         }
       }
       const withMethods = model.features(x);
-      const diff = maxAbsDiff(plain.dataSync(), withMethods.dataSync());
+      const diff = maxAbsDiff(await read(plain), await read(withMethods));
       // Zero-init methods are the identity as created; methods that are neither (VPT's prompts) change the output.
       if (rest.length === 0) expect(diff).toBeLessThan(1e-5);
       else expect(diff).toBeGreaterThan(0);
@@ -119,21 +119,21 @@ export function describeMethodConformance(options: ConformanceOptions): void {
       const backbone = makeBackbone(1);
       const model = applyPeft(backbone, options.methods(), { numClasses });
       const batch = randomBatch(backbone, 2, numClasses);
-      trainSteps(model, batch, 2);
-      const base = snapshot(backbone.parameters.list());
+      await trainStepsAsync(model, batch, 2);
+      const base = await snapshotAsync(backbone.parameters.list());
       const unmerged = model.predict(batch.x);
       const report = model.merge();
       const mergeable = options.mergeable ?? report.kept.length === 0;
       if (mergeable) expect(report.kept).toEqual([]);
       const merged = model.predict(batch.x);
-      const scale = Math.max(1, ...Array.from(unmerged.dataSync()).map(Math.abs));
-      expect(maxAbsDiff(unmerged.dataSync(), merged.dataSync()) / scale).toBeLessThan(options.mergeTolerance ?? 1e-5);
+      const scale = Math.max(1, ...Array.from(await read(unmerged)).map(Math.abs));
+      expect(maxAbsDiff(await read(unmerged), await read(merged)) / scale).toBeLessThan(options.mergeTolerance ?? 1e-5);
       model.unmerge();
       for (const p of backbone.parameters.list()) {
-        expect(maxAbsDiff(base.get(p.name)!, p.variable.dataSync()), `${p.name} restored`).toBeLessThan(1e-5);
+        expect(maxAbsDiff(base.get(p.name)!, await read(p.variable)), `${p.name} restored`).toBeLessThan(1e-5);
       }
       const again = model.predict(batch.x);
-      expect(maxAbsDiff(unmerged.dataSync(), again.dataSync()) / scale).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await read(unmerged), await read(again)) / scale).toBeLessThan(1e-5);
       tf.dispose([batch.x, batch.y, unmerged, merged, again]);
       model.dispose({ backbone: true });
     });
@@ -145,7 +145,7 @@ export function describeMethodConformance(options: ConformanceOptions): void {
         const backbone = makeBackbone(1);
         const model = applyPeft(backbone, options.methods(), { numClasses });
         const batch = randomBatch(backbone, 2, numClasses);
-        trainSteps(model, batch, 2);
+        await trainStepsAsync(model, batch, 2);
         await model.saveAdapter(dir);
         const file = parseSafetensors(new Uint8Array(await readFile(join(dir, ADAPTER_WEIGHTS_FILE))), ADAPTER_WEIGHTS_FILE);
         expect(new Set(file.tensors.keys())).toEqual(new Set(model.trainableParameters().map((p) => p.name)));
@@ -154,7 +154,7 @@ export function describeMethodConformance(options: ConformanceOptions): void {
         const fresh = makeBackbone(1);
         const loaded = await loadPeftModel(fresh, dir);
         const actual = loaded.predict(batch.x);
-        expect(maxAbsDiff(expected.dataSync(), actual.dataSync())).toBe(0);
+        expect(maxAbsDiff(await read(expected), await read(actual))).toBe(0);
         tf.dispose([batch.x, batch.y, expected, actual]);
         model.dispose({ backbone: true });
         loaded.dispose({ backbone: true });
@@ -171,7 +171,7 @@ export function describeMethodConformance(options: ConformanceOptions): void {
       const optimizer = tf.train.adam(1e-3);
       const counts: number[] = [];
       // Adam creates its slots lazily at the first step: count from step 1 on.
-      trainSteps(model, batch, 6, { optimizer, afterStep: () => counts.push(tf.memory().numTensors) });
+      await trainStepsAsync(model, batch, 6, { optimizer, afterStep: () => counts.push(tf.memory().numTensors) });
       expect(new Set(counts.slice(1)).size, `tensor counts ${counts.join(', ')}`).toBe(1);
       optimizer.dispose();
       tf.dispose([batch.x, batch.y]);

@@ -34,6 +34,21 @@ export function snapshot(variables: Iterable<{ name: string; variable: tf.Variab
   return out;
 }
 
+/**
+ * {@link snapshot} reading with `await data()`: works on every backend (webgpu in Node has no
+ * synchronous reads).
+ */
+export async function snapshotAsync(variables: Iterable<{ name: string; variable: tf.Variable }>): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const { name, variable } of variables) out.set(name, await read(variable));
+  return out;
+}
+
+/** A tensor's values as float32, read asynchronously (every backend). */
+export async function read(tensor: tf.Tensor): Promise<Float32Array> {
+  return Float32Array.from(await tensor.data());
+}
+
 /** Largest absolute difference between two equal-length arrays. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;

@@ -4,5 +4,5 @@
  */
 export { describeMethodConformance, type ConformanceOptions } from './conformance';
 export { describeAttentionSiteConformance, describeTapConformance, type SiteContractOptions } from './site-contracts';
-export { createTestViT, randomBatch, snapshot, maxAbsDiff, bitEqual } from './fixtures';
-export { trainSteps } from './train-steps';
+export { createTestViT, randomBatch, snapshot, snapshotAsync, read, maxAbsDiff, bitEqual } from './fixtures';
+export { trainSteps, trainStepsAsync, trainStep, type TrainStepsOptions } from './train-steps';
