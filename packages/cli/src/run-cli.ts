@@ -36,7 +36,7 @@ common options:
   --backbone B   ${Object.keys(NAMED_BACKBONES).join(', ')}, or a .safetensors checkpoint
   --weights W    timm .safetensors weights for a ViT config name
   --method M     a method and its options, e.g. lora:r=8,slices=q|v  (repeat to compose, in order)
-  --backend X    auto (default), tfjs-node-gpu, tfjs-node, wasm, cpu (or VPEFT_BACKEND)
+  --backend X    auto (default), tfjs-node-gpu, tfjs-node, webgpu, wasm, cpu (or VPEFT_BACKEND)
   --json         machine-readable output
   --debug        print the stack trace of an error (also VPEFT_DEBUG=1)
 
@@ -79,8 +79,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const debug = debugRequested(argv);
   const [command, ...args] = argv.filter((arg) => arg !== '--debug');
   const json = args.includes('--json');
-  const out = processOutput(json);
   try {
+    const out = processOutput(json);
     switch (command) {
       case undefined:
       case '--help':

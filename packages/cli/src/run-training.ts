@@ -89,7 +89,7 @@ export async function runTraining(
       restoreBest: true,
       checkpointDir: options.outDir ? join(options.outDir, 'checkpoints') : undefined,
       resume: options.resume,
-      onProgress: (event) => out.progress({ run: label, ...event }, () => formatProgress(label, event)),
+      onProgress: (event) => out.progress({ run: label, ...event }, () => formatProgress(label, event), { key: label, last: event.step === event.totalSteps }),
       dataParallel,
     },
   ).finally(() => dataParallel?.dispose());

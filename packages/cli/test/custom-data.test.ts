@@ -1,19 +1,12 @@
 // A VTAB-1k-layout task of your own, and --skip-corrupt, through `vpeft train` / `vpeft eval`.
 import { appendFile, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeVtabTask } from '../../datasets/test/fixtures';
 import { runCli } from '../src/index';
+import { captureOutput } from './capture-output';
 
-let stdout = '';
-let stderr = '';
-beforeEach(() => {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const captured = captureOutput();
 
 let root = '';
 let cleanup = async () => {};
@@ -36,13 +29,13 @@ const train = (task: string, ...extra: string[]) => ['train', '--backbone', 'vit
 describe('vtab1k:<root>:<name> for a task of your own', () => {
   it('reads the list files, counts the classes from the labels and says so in one line', async () => {
     expect(await runCli(train('shapes'))).toBe(0);
-    const notes = stderr.split('\n').filter((line) => line.includes('not one of the 19'));
+    const notes = captured.stderr.split('\n').filter((line) => line.includes('not one of the 19'));
     expect(notes).toEqual([
       `note: vtab1k/shapes is not one of the 19 VTAB-1k tasks; read as your own task in the VTAB-1k layout (${join(root, 'shapes')}) with 3 classes, counted from the largest class id in train800.txt, val200.txt, test.txt, plus one`,
     ]);
-    stdout = '';
+    captured.stdout = '';
     expect(await runCli(train('shapes', '--json'))).toBe(0);
-    const result = JSON.parse(stdout) as { data: string; report: { trainableParams: number; test: { count: number } }; skipped?: unknown };
+    const result = JSON.parse(captured.stdout) as { data: string; report: { trainableParams: number; test: { count: number } }; skipped?: unknown };
     expect(result.data).toBe('vtab1k/shapes');
     // A linear probe on the width-32 test ViT with 3 classes: 32·3 weights + 3 biases.
     expect(result.report.trainableParams).toBe(32 * 3 + 3);
@@ -56,7 +49,7 @@ describe('--skip-corrupt', () => {
     const dir = await tempDir('cli-skip-out');
     try {
       expect(await runCli([...train('damaged', '--skip-corrupt', '--out', dir.dir), '--json'])).toBe(0);
-      const result = JSON.parse(stdout) as { report: { test: { count: number } }; skipped: { count: number; entries: { where: string; error: string; message: string }[] } };
+      const result = JSON.parse(captured.stdout) as { report: { test: { count: number } }; skipped: { count: number; entries: { where: string; error: string; message: string }[] } };
       const task = join(root, 'damaged');
       expect(result.skipped.entries.map((e) => [e.where, e.error]).sort()).toEqual(
         [
@@ -69,20 +62,20 @@ describe('--skip-corrupt', () => {
       expect(result.skipped.count).toBe(4);
       expect(result.report.test.count).toBe(2);
 
-      stdout = '';
+      captured.stdout = '';
       expect(await runCli(train('damaged', '--skip-corrupt'))).toBe(0);
-      expect(stdout).toMatch(/^--skip-corrupt: 4 skipped$/m);
-      expect(stdout).toMatch(/^ {2}MissingImageError: .*damaged\/train800\.txt:3: image file not found: /m);
+      expect(captured.stdout).toMatch(/^--skip-corrupt: 4 skipped$/m);
+      expect(captured.stdout).toMatch(/^ {2}MissingImageError: .*damaged\/train800\.txt:3: image file not found: /m);
 
-      stdout = '';
+      captured.stdout = '';
       const evalArgs = ['eval', '--backbone', 'vit_test_patch8_32', '--adapter', join(dir.dir, 'adapter'), '--data', `vtab1k:${root}:damaged`, '--json'];
       expect(await runCli([...evalArgs, '--skip-corrupt'])).toBe(0);
-      const evaluation = JSON.parse(stdout) as { count: number; skipped: { count: number; entries: { where: string }[] } };
+      const evaluation = JSON.parse(captured.stdout) as { count: number; skipped: { count: number; entries: { where: string }[] } };
       expect(evaluation.count).toBe(2);
       expect(evaluation.skipped.entries.map((e) => e.where)).toEqual([`${task}/test.txt:1`]);
       // Without the flag the same data stops at the first damaged entry (counting the classes reads every list file first).
       expect(await runCli(evalArgs)).toBe(2);
-      expect(stderr).toMatch(/^vpeft: .*damaged\/val200\.txt:4: expected "<image path> <class id>"/m);
+      expect(captured.stderr).toMatch(/^vpeft: .*damaged\/val200\.txt:4: expected "<image path> <class id>"/m);
     } finally {
       await dir.cleanup();
     }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { describeBackend, initBackend, type BackendChoice } from '@vpeft/core';
+import { describeBackend } from '@vpeft/core';
+import { startBackend } from '../start-backend';
 import { BenchSpecError, mergeShards, parseBenchSpec, parseShard, runBench, type BenchProgress, type CellResult } from '@vpeft/bench';
 import { checkBackbone, resolveBackbone } from '../backbones';
 import { readConfigFile } from '../config-file';
@@ -34,9 +35,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Seconds between progress lines when stderr is not a terminal (logs, CI). */
-const LOG_INTERVAL_SECONDS = 10;
-
 // A bad grid spec is bad input: one line, exit 2.
 registerInputError(BenchSpecError);
 
@@ -45,20 +43,14 @@ function progressText(p: BenchProgress): string {
   return `cell ${p.cell}/${p.cells} ${p.id} · ${p.run} · step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(4)} ${e.imagesPerSecond.toFixed(1)} img/s · grid ETA ${duration(p.gridEtaSeconds)}`;
 }
 
-/** Progress lines: every step on a terminal; on a log, the first step of each run and then one line per interval. */
-function throttledProgress(out: Output): (p: BenchProgress) => void {
-  const tty = Boolean(process.stderr.isTTY);
-  let lastKey = '';
-  let lastAt = 0;
-  return (p) => {
-    const key = `${p.id}\u0000${p.run}`;
-    const now = performance.now() / 1000;
-    const last = p.event.step === p.event.totalSteps;
-    if (!tty && !out.json && key === lastKey && !last && now - lastAt < LOG_INTERVAL_SECONDS) return;
-    lastKey = key;
-    lastAt = now;
-    out.progress({ cell: p.cell, cells: p.cells, id: p.id, run: p.run, step: p.event.step, totalSteps: p.event.totalSteps, loss: p.event.loss, gridEtaSeconds: p.gridEtaSeconds }, () => progressText(p));
-  };
+/** Progress lines, throttled by the output (the first and last step of each run always show). */
+function benchProgress(out: Output): (p: BenchProgress) => void {
+  return (p) =>
+    out.progress(
+      { cell: p.cell, cells: p.cells, id: p.id, run: p.run, step: p.event.step, totalSteps: p.event.totalSteps, loss: p.event.loss, gridEtaSeconds: p.gridEtaSeconds },
+      () => progressText(p),
+      { key: `${p.id}\u0000${p.run}`, last: p.event.step === p.event.totalSteps },
+    );
 }
 
 function cellLine(c: CellResult): string {
@@ -99,7 +91,7 @@ export async function benchCommand(args: string[], out: Output): Promise<void> {
   await discoverMethods();
   const spec = parseBenchSpec(raw, { protocol: values.protocol as string | undefined });
   const shard = values.shard === undefined ? undefined : parseShard(String(values.shard));
-  const backend = await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
+  const backend = await startBackend(values.backend);
   const outDir = (values.out as string | undefined) ?? 'bench-results';
   out.note(`backend ${describeBackend(backend)}; protocol ${spec.protocol}; ${spec.backbones.length} backbone(s) × ${spec.tasks.length} task(s) × ${spec.methods.length} method variant(s)${shard ? `; shard ${shard.index}/${shard.count}` : ''}`);
   const result = await runBench({
@@ -111,7 +103,7 @@ export async function benchCommand(args: string[], out: Output): Promise<void> {
       loadBackbone: async (b) => (await resolveBackbone({ backbone: b.name, weights: b.weights, config: b.config })).backbone,
       loadTask: (data, seed) => loadTaskData(data, seed),
     },
-    onProgress: throttledProgress(out),
+    onProgress: benchProgress(out),
     onCell: (cell, skipped) => out.note(`${skipped ? 'done earlier' : 'finished'}: ${cellLine(cell)}`),
     onNote: (text) => out.note(text),
   });

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createViT, describeBackend, initBackend, type Backbone, type BackendChoice } from '@vpeft/core';
+import { createViT, describeBackend, type Backbone } from '@vpeft/core';
+import { startBackend } from '../start-backend';
 import { loadPretrainedViTMnist, PRETRAINED_VIT_MNIST } from '@vpeft/pretrained';
 import { loadTaskData } from '../data-spec';
 import { discoverMethods } from '../discover-methods';
@@ -27,7 +28,7 @@ export async function demoCommand(args: string[], out: Output): Promise<void> {
   }
   const epochs = Number(values.epochs);
   if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs expects a positive integer, got "${String(values.epochs)}"`);
-  const backend = await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
+  const backend = await startBackend(values.backend);
   await discoverMethods();
   const backbone = await loadPretrainedViTMnist();
   const task = await loadTaskData('mnist:classes=5|6|7|8|9');

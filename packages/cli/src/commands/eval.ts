@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { initBackend, loadPeftModel, type BackendChoice } from '@vpeft/core';
+import { loadPeftModel } from '@vpeft/core';
+import { startBackend } from '../start-backend';
 import { batches, vtabTransform, fgvcTransform } from '@vpeft/datasets';
 import { evaluate } from '@vpeft/train';
 import { resolveBackbone } from '../backbones';
@@ -26,7 +27,7 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
   const skip = new SkipLog(Boolean(values['skip-corrupt']));
   const task = await loadTaskData(String(values.data), Number(values.seed), { skipCorrupt: skip.enabled });
   if (task.note) out.note(task.note);
-  await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
+  await startBackend(values.backend);
   await discoverMethods();
   const { backbone } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined });
   const model = await loadPeftModel(backbone, String(values.adapter));

@@ -1,4 +1,5 @@
-import { applyPeft, compose, describeBackend, initBackend, loadPeftModel, type BackendChoice, type MethodInstance } from '@vpeft/core';
+import { applyPeft, compose, describeBackend, loadPeftModel, type MethodInstance } from '@vpeft/core';
+import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
 import { discoverMethods } from '../discover-methods';
 import { parseMethodSpec } from '../method-spec';
@@ -17,7 +18,7 @@ export interface InspectOptions {
 
 /** `vpeft inspect`: the backend, the backbone, the methods and the parameter table. */
 export async function inspectCommand(options: InspectOptions, out: Output): Promise<void> {
-  const backend = await initBackend({ backend: (options.backend ?? 'auto') as BackendChoice | 'auto' });
+  const backend = await startBackend(options.backend);
   const installed = await discoverMethods();
   const { backbone, description } = await resolveBackbone(options);
   const model = options.adapter

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadPeftModel, writeSafetensors, exportTimmWeights, ViT, type BackendChoice } from '@vpeft/core';
+import { loadPeftModel, writeSafetensors, exportTimmWeights, ViT } from '@vpeft/core';
+import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
 import { discoverMethods } from '../discover-methods';
 import { UsageError } from '../errors';
@@ -21,7 +22,7 @@ export interface MergeOptions {
  * cannot be merged (its modules would be lost).
  */
 export async function mergeCommand(options: MergeOptions, out: Output): Promise<void> {
-  await initBackend({ backend: (options.backend ?? 'auto') as BackendChoice | 'auto' });
+  await startBackend(options.backend);
   await discoverMethods();
   const { backbone } = await resolveBackbone(options);
   if (!(backbone instanceof ViT)) throw new UsageError(`vpeft merge writes timm ViT checkpoints; backbone "${options.backbone}" is not a ViT`);

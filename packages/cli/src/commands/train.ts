@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { describeBackend, initBackend, type BackendChoice } from '@vpeft/core';
+import { describeBackend } from '@vpeft/core';
+import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
 import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
@@ -94,7 +95,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   const task = await loadTaskData(String(values.data), recipe.seed, { skipCorrupt: skip.enabled });
   if (task.note) out.note(task.note);
   skip.addLoaded([task.train, task.val, task.test]);
-  const backend = await initBackend({ backend: (values.backend ?? 'auto') as BackendChoice | 'auto' });
+  const backend = await startBackend(values.backend);
   await discoverMethods();
   const methods = ((values.method as string[] | undefined) ?? []).map(parseMethodSpec);
   const { backbone, description, pretrained } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined });

@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../src/index';
+import { captureOutput } from './capture-output';
+import { processOutput } from '../src/output';
+import { LOG_PROGRESS_INTERVAL, progressInterval } from '../src/progress-throttle';
+
+const captured = captureOutput();
+afterEach(() => vi.unstubAllEnvs());
+
+/** A log output (not a terminal) whose clock the test moves. */
+function logOutput(intervalSeconds: number) {
+  let t = 0;
+  const out = processOutput(false, { tty: false, intervalSeconds, now: () => t });
+  return { out, at: (seconds: number) => (t = seconds) };
+}
+
+describe('progress in a log (stderr not a terminal): like tqdm mininterval', () => {
+  it('prints the first update, then at most one per interval, and the last', () => {
+    const { out, at } = logOutput(5);
+    // 40 steps, 0.25 s apart (10 s): step 1 at 0.25 s, step 21 at 5.25 s (5 s later), step 40 as the last.
+    for (let step = 1; step <= 40; step++) {
+      at(step * 0.25);
+      out.progress({ step }, () => `step ${step}/40`, { key: 'run', last: step === 40 });
+    }
+    expect(captured.stderr.split('\n').filter(Boolean)).toEqual(['step 1/40', 'step 21/40', 'step 40/40']);
+  });
+
+  it('prints a held-back update before the next note or result, and the first update of each new stream', () => {
+    const { out, at } = logOutput(5);
+    for (let step = 1; step <= 3; step++) {
+      at(step);
+      out.progress({ step }, () => `a ${step}`, { key: 'a' });
+    }
+    out.note('evaluating');
+    at(3.5);
+    out.progress({}, () => 'b 1', { key: 'b' });
+    at(3.6);
+    out.progress({}, () => 'b 2', { key: 'b' });
+    out.result({}, () => 'done');
+    expect(captured.stderr.split('\n').filter(Boolean)).toEqual(['a 1', 'a 3', 'evaluating', 'b 1', 'b 2']);
+    expect(captured.stdout).toBe('done\n');
+  });
+
+  it('the interval defaults to 5 s in a log, can be set with VPEFT_PROGRESS_INTERVAL, and a bad value is bad input', () => {
+    expect(progressInterval(false, {})).toBe(LOG_PROGRESS_INTERVAL);
+    expect(progressInterval(false, { VPEFT_PROGRESS_INTERVAL: '30' })).toBe(30);
+    expect(progressInterval(true, { VPEFT_PROGRESS_INTERVAL: '30' })).toBeLessThan(1);
+    expect(() => progressInterval(false, { VPEFT_PROGRESS_INTERVAL: 'soon' })).toThrowError(/VPEFT_PROGRESS_INTERVAL expects seconds >= 0, got "soon"/);
+  });
+
+  it('vpeft train prints the first and last step of a 16-step run when the interval is longer than the run', async () => {
+    vi.stubEnv('VPEFT_PROGRESS_INTERVAL', '3600');
+    const args = ['train', '--backbone', 'vit_test_patch8_32', '--data', 'mnist:classes=0|1', '--epochs', '1', '--batch-size', '50'];
+    expect(await runCli(args)).toBe(0);
+    const steps = captured.stderr.split('\n').filter((line) => /\bstep \d+\/\d+/.test(line));
+    // 800 train images in batches of 50: 16 steps.
+    expect(steps.map((line) => /step (\d+\/\d+)/.exec(line)![1])).toEqual(['1/16', '16/16']);
+  });
+});
