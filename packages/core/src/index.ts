@@ -36,7 +36,7 @@ export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './
 export { loadPeftModel } from './model/load-peft-model';
 export { registerAdapterFormat, unregisterAdapterFormat, getAdapterFormat, listAdapterFormats, VPEFT_ADAPTER_FORMAT, type AdapterFormat } from './model/adapter-format';
 export { vpeftAdapterFormat } from './model/vpeft-format';
-export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig, checkBackboneMatches, adapterModelConfig, type AdapterConfig, type AdapterModelConfig } from './model/adapter-io';
+export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig, checkBackboneMatches, adapterModelConfig, assignTrainableTensors, type AdapterConfig, type AdapterModelConfig } from './model/adapter-io';
 export { applyAdapterConfig } from './model/apply-adapter-config';
 export { gelu, quickGelu } from './ops/gelu';
 export { layerNorm } from './ops/layer-norm';
