@@ -25,6 +25,19 @@ export { matchSites, summarizeSiteNames } from './sites/match-sites';
 export { insertTokens, replaceTokens } from './sites/token-sequence';
 export { TapRecorder } from './sites/tap-recorder';
 export type { Backbone, BackboneConfig, BackboneForwardOptions } from './backbone/backbone';
+export {
+  defineBackbone,
+  registerBackbone,
+  unregisterBackbone,
+  hasBackbone,
+  getBackbone,
+  listBackbones,
+  loadBackbone,
+  UnknownBackboneError,
+  type BackboneDefinition,
+  type LoadBackboneOptions,
+} from './backbone/registry';
+export { registerBackboneCheckpointLoader, loadBackboneCheckpoint, type BackboneCheckpointLoader } from './backbone/checkpoints';
 export * from './method/method';
 export { defineMethod } from './method/define-method';
 export { registerMethod, unregisterMethod, getMethod, hasMethod, listMethods } from './method/registry';
@@ -36,7 +49,7 @@ export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './
 export { loadPeftModel } from './model/load-peft-model';
 export { registerAdapterFormat, unregisterAdapterFormat, getAdapterFormat, listAdapterFormats, VPEFT_ADAPTER_FORMAT, type AdapterFormat } from './model/adapter-format';
 export { vpeftAdapterFormat } from './model/vpeft-format';
-export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig, checkBackboneMatches, adapterModelConfig, type AdapterConfig, type AdapterModelConfig } from './model/adapter-io';
+export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig, checkBackboneMatches, adapterModelConfig, assignTrainableTensors, type AdapterConfig, type AdapterModelConfig } from './model/adapter-io';
 export { applyAdapterConfig } from './model/apply-adapter-config';
 export { gelu, quickGelu } from './ops/gelu';
 export { layerNorm } from './ops/layer-norm';
@@ -48,6 +61,7 @@ export { multiHeadAttention, splitHeads } from './ops/attention';
 export { ViT, createViT, positionPrefix, type CreateViTOptions } from './vit/vit';
 export { vitConfigs, resolveViTConfig, VIT_DEFAULTS, type ViTConfig, type ViTConfigName } from './vit/config';
 export { loadViT, assignTimmWeights, exportTimmWeights, isHeadKey, type LoadViTOptions, type TimmWeights, type TensorData } from './vit/timm-weights';
+export { vitBackbones } from './vit/register';
 export { bicubicMatrix, resampleGrid, resamplePositionEmbedding } from './vit/resample';
 export { writeFileAtomic } from './io/atomic-write';
 export * from './io/safetensors';

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { FileFormatError, VpeftError } from '../errors/errors';
 import { writeFileAtomic } from './atomic-write';
 import { decodeBFloat16, decodeFloat16 } from './half';
@@ -168,6 +168,27 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   const buffer = await readFile(path);
   return parseSafetensors(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), path);
+}
+
+/**
+ * The `__metadata__` of a safetensors file, read from its header only (the tensors are not read).
+ * Undefined when the file has none or its header is not a safetensors header.
+ */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string> | undefined> {
+  const file = await open(path, 'r');
+  try {
+    const size = Buffer.alloc(8);
+    await file.read(size, 0, 8, 0);
+    const length = Number(size.readBigUInt64LE(0));
+    if (length > 100_000_000) return undefined;
+    const header = Buffer.alloc(length);
+    await file.read(header, 0, length, 8);
+    return (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__;
+  } catch {
+    return undefined; // not a safetensors header: the full parser reports what is wrong
+  } finally {
+    await file.close();
+  }
 }
 
 /**
