@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { FileFormatError, VpeftError } from '../errors/errors';
-import { writeFileAtomic } from './atomic-write';
+import { fileSystem } from './file-system';
 import { decodeBFloat16, decodeFloat16 } from './half';
 
 /**
@@ -166,8 +165,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
  * File-system errors (e.g. ENOENT) are passed through unchanged.
  */
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
-  const buffer = await readFile(path);
-  return parseSafetensors(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), path);
+  return parseSafetensors(await fileSystem('readSafetensors').readFile(path), path);
 }
 
 /**
@@ -235,7 +233,7 @@ export function serializeSafetensors(tensors: SafetensorsTensors, metadata?: Rec
  */
 export async function writeSafetensors(path: string, tensors: SafetensorsTensors, metadata?: Record<string, string>): Promise<void> {
   const bytes = serializeSafetensors(tensors, metadata);
-  await writeFileAtomic(path, bytes);
+  await fileSystem('writeSafetensors').writeFileAtomic(path, bytes);
 }
 
 function isNonNegativeInt(v: unknown): v is number {
