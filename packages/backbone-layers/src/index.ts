@@ -4,3 +4,4 @@
  */
 export { LayersModelBackbone, type LayersModelBackboneOptions, type LayersBackboneConfig } from './layers-backbone';
 export { loadNsfwjsMobileNetV2 } from './nsfwjs-mobilenet';
+export { layersBackbones } from './register';

@@ -10,3 +10,4 @@ export { loadSwin, assignSwinWeights, exportSwinWeights, type LoadSwinOptions } 
 export { buildSwinSites } from './sites';
 export { swinParameterSpecs, type SwinParameterSpec } from './parameters';
 export { partitionWindows, mergeWindows, roll2d, relativePositionIndex, shiftedWindowMask } from './windows';
+export { swinBackbones } from './register';

@@ -1,52 +1,37 @@
 import { existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { createSwin, loadSwin, swinConfigs, type SwinConfigName } from '@vpeft/backbone-swin';
-import { createViT, loadViT, vitConfigs, type Backbone, type ViTConfigName } from '@vpeft/core';
+import { getBackbone, hasBackbone, listBackbones, loadBackbone, loadBackboneCheckpoint, UnknownBackboneError, type Backbone } from '@vpeft/core';
 import { UsageError } from './errors';
 
-/** Backbones the CLI knows by name, with a line each for `--help`. */
-export const NAMED_BACKBONES: Record<string, string> = {
-  vit_tiny_patch7_28_mnist04: 'pre-trained ViT (width 192, 6 blocks, 28x28) from @vpeft/pretrained, MNIST digits 0-4',
-  mobilenet_v2: 'pre-trained MobileNetV2 from the nsfwjs package (224x224, offline)',
-  ...Object.fromEntries(Object.keys(vitConfigs).map((k) => [k, 'ViT config with random weights (pass --weights for a timm checkpoint)'])),
-  ...Object.fromEntries(Object.keys(swinConfigs).map((k) => [k, 'Swin Transformer config with random weights (pass --weights for a timm checkpoint)'])),
-};
+/**
+ * The backbones the CLI knows by name — every backbone in core's registry (registered by the
+ * installed plugins; run after plugin discovery) — with a line each for `--help`.
+ */
+export function namedBackbones(): Record<string, string> {
+  return Object.fromEntries(listBackbones().map((b) => [b.name, b.description]));
+}
 
 /** Options for {@link resolveBackbone}. */
 export interface BackboneSpec {
   backbone: string;
   weights?: string;
   config?: string;
-  /** Only shapes and counts matter (`vpeft inspect`): random-weight Swin configs are zero-filled, which is fast. */
+  /** Only shapes and counts matter (`vpeft inspect`): loaders may skip expensive initialisation. */
   shapesOnly?: boolean;
 }
 
-/** The `vpeft.config` metadata of a `.safetensors` file, read from its header only. */
-async function checkpointArch(path: string): Promise<string | undefined> {
-  const file = await open(path, 'r');
-  try {
-    const size = Buffer.alloc(8);
-    await file.read(size, 0, 8, 0);
-    const length = Number(size.readBigUInt64LE(0));
-    if (length > 100_000_000) return undefined;
-    const header = Buffer.alloc(length);
-    await file.read(header, 0, length, 8);
-    const meta = (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__?.['vpeft.config'];
-    return meta ? (JSON.parse(meta) as { arch?: string }).arch : undefined;
-  } catch {
-    return undefined; // not parseable here: the loader reports it properly
-  } finally {
-    await file.close();
-  }
+function unknown(name: string): UsageError {
+  const known = new UnknownBackboneError(name, listBackbones().map((b) => b.name)).message;
+  return new UsageError(`${known}, or a path to a .safetensors checkpoint`);
 }
 
 /**
- * Checks a backbone spec without loading anything (a known name, files that exist); throws the same
- * {@link UsageError} that {@link resolveBackbone} would.
+ * Checks a backbone spec without loading anything (a registered name, files that exist); throws the
+ * same {@link UsageError} that {@link resolveBackbone} would.
  */
 export function checkBackbone(spec: BackboneSpec): void {
   const { backbone: name, weights } = spec;
-  if (name in NAMED_BACKBONES) {
+  if (hasBackbone(name)) {
+    if (weights && !getBackbone(name).acceptsWeights) throw new UsageError(`--weights ${weights}: backbone ${name} takes no weights file`);
     if (weights && !existsSync(weights)) throw new UsageError(`--weights ${weights}: no such file`);
     return;
   }
@@ -54,42 +39,22 @@ export function checkBackbone(spec: BackboneSpec): void {
     if (!existsSync(name)) throw new UsageError(`--backbone ${name}: no such file`);
     return;
   }
-  throw new UsageError(`unknown backbone "${name}"; known: ${Object.keys(NAMED_BACKBONES).join(', ')}, or a path to a .safetensors checkpoint`);
+  throw unknown(name);
 }
 
 /**
- * Makes the backbone named on the command line: `mobilenet_v2`, a ViT config name (random weights, or
- * a timm `.safetensors` checkpoint with `--weights`), or a path to a `.safetensors` checkpoint.
+ * Makes the backbone named on the command line: a registered backbone (with `--weights` for those
+ * that take a checkpoint), or a path to a `.safetensors` checkpoint (loaded by its family's
+ * registered checkpoint loader).
  */
 export async function resolveBackbone(spec: BackboneSpec): Promise<{ backbone: Backbone; pretrained: boolean; description: string }> {
+  checkBackbone(spec);
   const { backbone: name, weights } = spec;
-  if (name === 'vit_tiny_patch7_28_mnist04') {
-    const { loadPretrainedViTMnist } = await import('@vpeft/pretrained');
-    return { backbone: await loadPretrainedViTMnist(), pretrained: true, description: NAMED_BACKBONES[name]! };
+  if (hasBackbone(name)) {
+    const definition = getBackbone(name);
+    const backbone = await loadBackbone(name, { weights, shapesOnly: spec.shapesOnly });
+    if (weights) return { backbone, pretrained: true, description: `${name} from ${weights}` };
+    return { backbone, pretrained: Boolean(definition.pretrained), description: definition.pretrained ? definition.description : `${name} (random weights)` };
   }
-  if (name === 'mobilenet_v2') {
-    const { loadNsfwjsMobileNetV2 } = await import('@vpeft/backbone-layers');
-    return { backbone: await loadNsfwjsMobileNetV2(), pretrained: true, description: NAMED_BACKBONES.mobilenet_v2! };
-  }
-  if (name in vitConfigs) {
-    if (weights) {
-      if (!existsSync(weights)) throw new UsageError(`--weights ${weights}: no such file`);
-      return { backbone: await loadViT({ config: name as ViTConfigName, weights }), pretrained: true, description: `${name} from ${weights}` };
-    }
-    return { backbone: createViT(name as ViTConfigName), pretrained: false, description: `${name} (random weights)` };
-  }
-  if (name in swinConfigs) {
-    if (weights) {
-      if (!existsSync(weights)) throw new UsageError(`--weights ${weights}: no such file`);
-      return { backbone: await loadSwin({ config: name as SwinConfigName, weights }), pretrained: true, description: `${name} from ${weights}` };
-    }
-    return { backbone: createSwin(name as SwinConfigName, { initialize: spec.shapesOnly ? 'zeros' : 'random' }), pretrained: false, description: `${name} (random weights)` };
-  }
-  if (name.endsWith('.safetensors')) {
-    if (!existsSync(name)) throw new UsageError(`--backbone ${name}: no such file`);
-    if (!spec.config && (await checkpointArch(name)) === 'swin') return { backbone: await loadSwin({ weights: name }), pretrained: true, description: name };
-    const config = spec.config as ViTConfigName | undefined;
-    return { backbone: await loadViT({ config, weights: name }), pretrained: true, description: name };
-  }
-  throw new UsageError(`unknown backbone "${name}"; known: ${Object.keys(NAMED_BACKBONES).join(', ')}, or a path to a .safetensors checkpoint`);
+  return { backbone: await loadBackboneCheckpoint(name, { config: spec.config }), pretrained: true, description: name };
 }

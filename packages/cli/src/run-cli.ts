@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { NAMED_BACKBONES } from './backbones';
+import { namedBackbones } from './backbones';
 import { benchCommand } from './commands/bench';
 import { convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
@@ -7,6 +7,7 @@ import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { mergeCommand } from './commands/merge';
 import { trainCommand } from './commands/train';
+import { discoverPlugins } from './plugins';
 import { debugRequested, reportError } from './error-boundary';
 import { UsageError } from './errors';
 import { processOutput, type Output } from './output';
@@ -22,7 +23,8 @@ const COMMON = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
-const HELP = `vpeft — parameter-efficient fine-tuning of vision models on TensorFlow.js
+/** The help text; lists the backbones registered so far (call after plugin discovery). */
+const help = () => `vpeft — parameter-efficient fine-tuning of vision models on TensorFlow.js
 
 usage:
   vpeft inspect [--backbone B] [--method name:key=value,...]... [--classes N] [--adapter DIR]
@@ -35,7 +37,7 @@ usage:
   vpeft demo    fine-tune the bundled pre-trained ViT on MNIST digits 5-9: linear probe vs LoRA
 
 common options:
-  --backbone B   ${Object.keys(NAMED_BACKBONES).join(', ')}, or a .safetensors checkpoint
+  --backbone B   ${Object.keys(namedBackbones()).join(', ')}, or a .safetensors checkpoint
   --weights W    timm .safetensors weights for a ViT config name
   --method M     a method and its options, e.g. lora:r=8,slices=q|v  (repeat to compose, in order)
   --backend X    auto (default), tfjs-node-gpu, tfjs-node, webgpu, wasm, cpu (or VPEFT_BACKEND)
@@ -89,11 +91,12 @@ export async function runCli(argv: string[]): Promise<number> {
       case '--help':
       case '-h':
       case 'help':
-        process.stdout.write(HELP);
+        await discoverPlugins();
+        process.stdout.write(help());
         return command === undefined ? 2 : 0;
       case 'inspect': {
         const { values } = parse(args, { ...COMMON, adapter: { type: 'string' } });
-        if (values.help) return printHelp();
+        if (values.help) return await printHelp();
         await inspectCommand(
           { backbone: values.backbone!, weights: values.weights, config: values.config, methods: values.method ?? [], adapter: values.adapter, classes: positiveInt(values.classes!, 'classes'), backend: values.backend },
           out,
@@ -102,7 +105,7 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case 'merge': {
         const { values } = parse(args, { ...COMMON, adapter: { type: 'string' }, out: { type: 'string' } });
-        if (values.help) return printHelp();
+        if (values.help) return await printHelp();
         if (!values.adapter) throw new UsageError('vpeft merge needs --adapter DIR');
         if (!values.out) throw new UsageError('vpeft merge needs --out FILE.safetensors');
         await mergeCommand({ backbone: values.backbone!, weights: values.weights, config: values.config, adapter: values.adapter, out: values.out, backend: values.backend }, out);
@@ -120,7 +123,8 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
-function printHelp(): number {
-  process.stdout.write(HELP);
+async function printHelp(): Promise<number> {
+  await discoverPlugins();
+  process.stdout.write(help());
   return 0;
 }

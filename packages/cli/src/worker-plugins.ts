@@ -3,7 +3,7 @@
  * `imports`): its default export registers the same method packages as the CLI, so the worker can
  * rebuild the model from its adapter config.
  */
-export { discoverMethods as default } from './discover-methods';
+export { discoverPlugins as default } from './plugins';
 
 /** URL of this module for the workers (the built `.js` next to the CLI, or this source file). */
 export function workerPluginsUrl(): URL {

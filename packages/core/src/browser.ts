@@ -28,6 +28,19 @@ export { matchSites, summarizeSiteNames } from './sites/match-sites';
 export { insertTokens, replaceTokens } from './sites/token-sequence';
 export { TapRecorder } from './sites/tap-recorder';
 export type { Backbone, BackboneConfig, BackboneForwardOptions } from './backbone/backbone';
+export {
+  defineBackbone,
+  registerBackbone,
+  unregisterBackbone,
+  hasBackbone,
+  getBackbone,
+  listBackbones,
+  loadBackbone,
+  UnknownBackboneError,
+  type BackboneDefinition,
+  type LoadBackboneOptions,
+} from './backbone/registry';
+export { registerBackboneCheckpointLoader, loadBackboneCheckpoint, type BackboneCheckpointLoader } from './backbone/checkpoints';
 export * from './method/method';
 export { defineMethod } from './method/define-method';
 export { registerMethod, unregisterMethod, getMethod, hasMethod, listMethods } from './method/registry';
@@ -52,6 +65,7 @@ export {
 export {
   adapterToFiles,
   loadAdapterBytes,
+  assignTrainableTensors,
   loadAdapterFromFiles,
   peftModelFromFiles,
   adapterFilesFromBlobs,
@@ -70,6 +84,7 @@ export { multiHeadAttention, splitHeads } from './ops/attention';
 export { ViT, createViT, positionPrefix, type CreateViTOptions } from './vit/vit';
 export { vitConfigs, resolveViTConfig, VIT_DEFAULTS, type ViTConfig, type ViTConfigName } from './vit/config';
 export { loadViT, assignTimmWeights, exportTimmWeights, isHeadKey, type LoadViTOptions, type TimmWeights, type TensorData } from './vit/timm-weights';
+export { vitBackbones } from './vit/register';
 export { bicubicMatrix, resampleGrid, resamplePositionEmbedding } from './vit/resample';
 export { setFileSystem, fileSystem, type FileSystem } from './io/file-system';
 export { sha256Hex } from './io/sha256';

@@ -5,7 +5,7 @@ import { BenchSpecError, mergeShards, parseBenchSpec, parseShard, runBench, type
 import { checkBackbone, resolveBackbone } from '../backbones';
 import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
-import { discoverMethods } from '../discover-methods';
+import { discoverPlugins } from '../plugins';
 import { registerInputError } from '../error-boundary';
 import { UsageError } from '../errors';
 import type { Output } from '../output';
@@ -88,7 +88,7 @@ export async function benchCommand(args: string[], out: Output): Promise<void> {
   }
   if (!values.spec) throw new UsageError('vpeft bench needs --spec FILE (a YAML or JSON grid; see vpeft bench --help)');
   const raw = await readConfigFile(String(values.spec), '--spec');
-  await discoverMethods();
+  await discoverPlugins();
   const spec = parseBenchSpec(raw, { protocol: values.protocol as string | undefined });
   const shard = values.shard === undefined ? undefined : parseShard(String(values.shard));
   const backend = await startBackend(values.backend);

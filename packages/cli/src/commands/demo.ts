@@ -3,7 +3,7 @@ import { createViT, describeBackend, type Backbone } from '@vpeft/core';
 import { startBackend } from '../start-backend';
 import { loadPretrainedViTMnist, PRETRAINED_VIT_MNIST } from '@vpeft/pretrained';
 import { loadTaskData } from '../data-spec';
-import { discoverMethods } from '../discover-methods';
+import { discoverPlugins } from '../plugins';
 import { UsageError } from '../errors';
 import { parseMethodSpec } from '../method-spec';
 import type { Output } from '../output';
@@ -29,7 +29,7 @@ export async function demoCommand(args: string[], out: Output): Promise<void> {
   const epochs = Number(values.epochs);
   if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs expects a positive integer, got "${String(values.epochs)}"`);
   const backend = await startBackend(values.backend);
-  await discoverMethods();
+  await discoverPlugins();
   const backbone = await loadPretrainedViTMnist();
   const task = await loadTaskData('mnist:classes=5|6|7|8|9');
   out.note(`backend ${describeBackend(backend)}`);

@@ -5,7 +5,7 @@ import { batches, vtabTransform, fgvcTransform } from '@vpeft/datasets';
 import { evaluate } from '@vpeft/train';
 import { resolveBackbone } from '../backbones';
 import { loadTaskData } from '../data-spec';
-import { discoverMethods } from '../discover-methods';
+import { discoverPlugins } from '../plugins';
 import { UsageError } from '../errors';
 import type { Output } from '../output';
 import { SkipLog } from '../skipped-images';
@@ -28,7 +28,7 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
   const task = await loadTaskData(String(values.data), Number(values.seed), { skipCorrupt: skip.enabled });
   if (task.note) out.note(task.note);
   await startBackend(values.backend);
-  await discoverMethods();
+  await discoverPlugins();
   const { backbone } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined });
   const model = await loadPeftModel(backbone, String(values.adapter));
   const dataset = values.split === 'val' ? task.val : task.test;

@@ -1,7 +1,7 @@
 import { applyPeft, compose, describeBackend, loadPeftModel, type MethodInstance } from '@vpeft/core';
 import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
-import { discoverMethods } from '../discover-methods';
+import { discoverPlugins } from '../plugins';
 import { parseMethodSpec } from '../method-spec';
 import type { Output } from '../output';
 
@@ -19,7 +19,7 @@ export interface InspectOptions {
 /** `vpeft inspect`: the backend, the backbone, the methods and the parameter table. */
 export async function inspectCommand(options: InspectOptions, out: Output): Promise<void> {
   const backend = await startBackend(options.backend);
-  const installed = await discoverMethods();
+  const installed = await discoverPlugins();
   const { backbone, description } = await resolveBackbone({ ...options, shapesOnly: true });
   const model = options.adapter
     ? await loadPeftModel(backbone, options.adapter)

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadPeftModel, writeSafetensors, exportTimmWeights, ViT } from '@vpeft/core';
 import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
-import { discoverMethods } from '../discover-methods';
+import { discoverPlugins } from '../plugins';
 import { UsageError } from '../errors';
 import type { Output } from '../output';
 
@@ -23,7 +23,7 @@ export interface MergeOptions {
  */
 export async function mergeCommand(options: MergeOptions, out: Output): Promise<void> {
   await startBackend(options.backend);
-  await discoverMethods();
+  await discoverPlugins();
   const { backbone } = await resolveBackbone(options);
   if (!(backbone instanceof ViT)) throw new UsageError(`vpeft merge writes timm ViT checkpoints; backbone "${options.backbone}" is not a ViT`);
   const model = await loadPeftModel(backbone, options.adapter);

@@ -4,7 +4,7 @@ import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
 import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
-import { discoverMethods } from '../discover-methods';
+import { discoverPlugins } from '../plugins';
 import { UsageError } from '../errors';
 import { parseMethodSpec } from '../method-spec';
 import type { Output } from '../output';
@@ -96,7 +96,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   if (task.note) out.note(task.note);
   skip.addLoaded([task.train, task.val, task.test]);
   const backend = await startBackend(values.backend);
-  await discoverMethods();
+  await discoverPlugins();
   const methods = ((values.method as string[] | undefined) ?? []).map(parseMethodSpec);
   const { backbone, description, pretrained } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined });
   if (!pretrained) out.note(`note: ${description} — PEFT on random weights measures nothing useful; pass a pre-trained backbone`);

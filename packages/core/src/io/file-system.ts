@@ -10,6 +10,8 @@ import { VpeftError } from '../errors/errors';
 export interface FileSystem {
   /** The file's bytes; a missing file rejects with an error whose `code` is `ENOENT`. */
   readFile(path: string): Promise<Uint8Array>;
+  /** Up to `length` bytes of the file from byte `start` (fewer at its end). */
+  readRange(path: string, start: number, length: number): Promise<Uint8Array>;
   /** Whether something exists at `path`. */
   exists(path: string): Promise<boolean>;
   /** Writes the whole file so that readers see the old content or the new, never a partial write. */

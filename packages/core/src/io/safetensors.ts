@@ -169,6 +169,23 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
 }
 
 /**
+ * The `__metadata__` of a safetensors file, read from its header only (the tensors are not read).
+ * Undefined when the file has none or its header is not a safetensors header.
+ */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string> | undefined> {
+  const fs = fileSystem('readSafetensorsMetadata');
+  try {
+    const size = await fs.readRange(path, 0, 8);
+    const length = Number(new DataView(size.buffer, size.byteOffset, size.byteLength).getBigUint64(0, true));
+    if (length > 100_000_000) return undefined;
+    const header = await fs.readRange(path, 8, length);
+    return (JSON.parse(new TextDecoder().decode(header)) as { __metadata__?: Record<string, string> }).__metadata__;
+  } catch {
+    return undefined; // not a safetensors header: the full parser reports what is wrong
+  }
+}
+
+/**
  * Serialises tensors to safetensors bytes, all as F32. Tensors are written in sorted name order
  * (JavaScript string order), `__metadata__` first when given; the JSON header is padded with
  * spaces so the data start at an 8-byte-aligned offset.

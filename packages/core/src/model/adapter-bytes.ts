@@ -3,6 +3,7 @@ import type { Backbone } from '../backbone/backbone';
 import { FileFormatError, ShapeMismatchError, VpeftError } from '../errors/errors';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors';
 import { sha256Hex } from '../io/sha256';
+import type { Parameter } from '../params/parameter';
 import {
   ADAPTER_CONFIG_FILE,
   ADAPTER_WEIGHTS_FILE,
@@ -70,23 +71,31 @@ export async function loadAdapterBytes(
     throw new FileFormatError(file, `does not match ${ADAPTER_CONFIG_FILE} (checksum differs: an interrupted or mixed save?)`);
   }
   const { tensors } = parseSafetensors(weights, file);
-  const expected = model.trainableParameters();
-  const expectedNames = new Set(expected.map((p) => p.name));
+  assignTrainableTensors(model.trainableParameters(), tensors, file);
+}
+
+/**
+ * Assigns saved tensors to exactly `parameters`: the names must match one to one and the shapes
+ * agree (checked before any assignment), else it throws naming the missing, unexpected or misshapen
+ * tensors and `source` (the file they came from).
+ */
+export function assignTrainableTensors(parameters: readonly Parameter[], tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, source: string): void {
+  const expectedNames = new Set(parameters.map((p) => p.name));
   const missing = [...expectedNames].filter((n) => !tensors.has(n));
   const unexpected = [...tensors.keys()].filter((n) => !expectedNames.has(n));
   if (missing.length || unexpected.length) {
     throw new FileFormatError(
-      file,
+      source,
       `tensors do not match the model's trainable parameters${missing.length ? `; missing: ${missing.slice(0, 6).join(', ')}` : ''}${unexpected.length ? `; unexpected: ${unexpected.slice(0, 6).join(', ')}` : ''}`,
     );
   }
-  for (const p of expected) {
+  for (const p of parameters) {
     const t = tensors.get(p.name)!;
-    if (t.shape.join(',') !== p.variable.shape.join(',')) throw new ShapeMismatchError(p.name, p.variable.shape, t.shape, file);
+    if (t.shape.join(',') !== p.variable.shape.join(',')) throw new ShapeMismatchError(p.name, p.variable.shape, [...t.shape], source);
   }
-  for (const p of expected) {
+  for (const p of parameters) {
     const t = tensors.get(p.name)!;
-    const value = tf.tensor(t.data, t.shape, 'float32');
+    const value = tf.tensor(t.data, [...t.shape], 'float32');
     p.variable.assign(value);
     value.dispose();
   }
