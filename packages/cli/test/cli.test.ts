@@ -20,6 +20,12 @@ afterEach(() => {
 });
 
 describe('vpeft CLI', () => {
+  it.each(['train', 'eval', 'inspect', 'merge', 'bench', 'convert', 'demo'])('%s --help prints its usage and exits 0', async (command) => {
+    expect(await runCli([command, '--help'])).toBe(0);
+    expect(stdout).toContain(`vpeft ${command}`);
+    expect(stderr).toBe('');
+  });
+
   it('inspect prints the backend and a parameter table; --json gives the same numbers', async () => {
     expect(await runCli(['inspect', '--backbone', 'vit_test_patch8_32', '--classes', '3'])).toBe(0);
     expect(stdout).toMatch(/backend: +wasm/);

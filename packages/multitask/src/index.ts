@@ -6,3 +6,18 @@
 export { createMultiTaskModel, MultiTaskModel, headParameterName, type TaskLogits, type TaskGroup, type MultiTaskModelParts } from './model';
 export { resolveTasks, taskInstanceName, TASK_NAME, type TaskSpec, type MultiTaskOptions, type ResolvedTask } from './options';
 export { summarizeMultiTask, formatMultiTaskSummary, type MultiTaskSummary, type TaskParameterCount } from './summary';
+export { taskProbabilities, planEpoch, TASK_SAMPLINGS, type TaskSampling, type PlannedSample, type EpochPlanOptions } from './sampling';
+export { datasetTaskSource, multiTaskTrainData, type MultiTaskBatch, type TaskSource } from './data';
+export { multiTaskGradients } from './loss';
+export { fitMultiTask, evaluateTasks, type MultiTaskData, type MultiTaskFitOptions, type MultiTaskFitResult } from './fit-multitask';
+export {
+  saveMultiTaskAdapter,
+  loadMultiTaskWeights,
+  loadTaskModel,
+  readMultiTaskConfig,
+  taskWeightsFile,
+  MULTITASK_CONFIG_FILE,
+  SHARED_WEIGHTS_FILE,
+  type MultiTaskAdapterConfig,
+  type MultiTaskPart,
+} from './files';

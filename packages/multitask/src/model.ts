@@ -13,6 +13,7 @@ import {
   type Parameter,
 } from '@vpeft/core';
 import { resolveTasks, type MultiTaskOptions, type ResolvedTask } from './options';
+import { loadMultiTaskWeights, saveMultiTaskAdapter } from './files';
 import { summarizeMultiTask, type MultiTaskSummary } from './summary';
 
 /** The logits of the samples of one task in a mixed batch. */
@@ -181,6 +182,16 @@ export class MultiTaskModel {
   /** Parameter counts: backbone, shared modules (once), each task's modules and head, totals. */
   summary(): MultiTaskSummary {
     return summarizeMultiTask(this);
+  }
+
+  /** Saves every module and head as one multi-task adapter directory (see `saveMultiTaskAdapter`); `fit` checkpoints with it. */
+  async saveAdapter(dir: string): Promise<void> {
+    await saveMultiTaskAdapter(this, dir);
+  }
+
+  /** Loads a multi-task adapter saved from a model with the same backbone, methods and tasks. */
+  async loadAdapter(dir: string): Promise<void> {
+    await loadMultiTaskWeights(this, dir);
   }
 
   /** Frees every module's and head's variables; `{ backbone: true }` frees the backbone too. */

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseSafetensors, serializeSafetensors, writeFileAtomic, type PeftModel, type SafetensorsTensorInput } from '@vpeft/core';
+import { parseSafetensors, serializeSafetensors, writeFileAtomic, type SafetensorsTensorInput } from '@vpeft/core';
 import type { AdamW, AdamWState } from './adamw';
 import { replaceDirectory, resolveCommittedDirectory } from './atomic-directory';
+import type { TrainableModel } from './data';
+import type { FitOptions } from './options';
 import { CheckpointError } from './errors';
 import type { ResolvedSchedule } from './schedule';
 
@@ -26,6 +28,8 @@ export interface RunSettings {
   gradientClip: number | null;
   optimizer: { learningRate: number; weightDecay: number; beta1: number; beta2: number; epsilon: number };
   schedule: ResolvedSchedule;
+  /** {@link FitOptions.extraSettings}, when given. */
+  extra?: Record<string, unknown>;
 }
 
 /** One evaluation during training. */
@@ -35,6 +39,16 @@ export interface EvaluationRecord {
   top1: number;
   loss: number;
   /** Accuracy per class id; null for classes without validation images. */
+  perClass: Array<number | null>;
+  /** Metrics per task, when a multi-task evaluator scored the run (`top1` is then their mean). */
+  perTask?: Record<string, TaskMetrics>;
+}
+
+/** One task's validation metrics in a multi-task evaluation. */
+export interface TaskMetrics {
+  top1: number;
+  loss: number;
+  /** Accuracy per class id of the task; null for classes without validation images. */
   perClass: Array<number | null>;
 }
 
@@ -67,10 +81,10 @@ export interface CheckpointHooks {
 
 /**
  * Saves `checkpointDir/last/` atomically (see {@link replaceDirectory}): the adapter
- * (`model.saveAdapter`), the optimizer's moments and the trainer state, the state file last.
+ * (`model.saveAdapter`, in the model's own format), the optimizer's moments and the trainer state, the state file last.
  * An interrupted save leaves the previous checkpoint loadable.
  */
-export async function saveCheckpoint(checkpointDir: string, model: PeftModel, optimizer: AdamW, state: TrainerState, hooks: CheckpointHooks = {}): Promise<void> {
+export async function saveCheckpoint(checkpointDir: string, model: TrainableModel, optimizer: AdamW, state: TrainerState, hooks: CheckpointHooks = {}): Promise<void> {
   await replaceDirectory(checkpointDir, LAST_CHECKPOINT, async (dir) => {
     await model.saveAdapter(dir);
     await hooks.afterWrite?.('adapter', dir);
@@ -86,7 +100,7 @@ export async function saveCheckpoint(checkpointDir: string, model: PeftModel, op
 }
 
 /** Saves the best adapter and its metrics to `checkpointDir/best/`, atomically. */
-export async function saveBestAdapter(checkpointDir: string, model: PeftModel, record: EvaluationRecord): Promise<void> {
+export async function saveBestAdapter(checkpointDir: string, model: TrainableModel, record: EvaluationRecord): Promise<void> {
   await replaceDirectory(checkpointDir, BEST_CHECKPOINT, async (dir) => {
     await model.saveAdapter(dir);
     await writeFileAtomic(join(dir, BEST_METRICS_FILE), `${JSON.stringify(record, null, 2)}\n`);
@@ -122,7 +136,7 @@ export async function readTrainerState(directory: string): Promise<TrainerState>
  * Loads the latest committed checkpoint under `checkpointDir` into `model` (adapter weights) and
  * `optimizer` (moments and step count) and returns its trainer state; undefined when there is none.
  */
-export async function loadCheckpoint(checkpointDir: string, model: PeftModel, optimizer: AdamW): Promise<TrainerState | undefined> {
+export async function loadCheckpoint(checkpointDir: string, model: TrainableModel, optimizer: AdamW): Promise<TrainerState | undefined> {
   const directory = await lastCheckpointDirectory(checkpointDir);
   if (!directory) return undefined;
   const state = await readTrainerState(directory);

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Parameter } from '@vpeft/core';
 
 /**
  * One batch of training or evaluation data: NHWC float32 images and int32 class ids.
@@ -26,11 +27,22 @@ export interface EpochContext {
  * and a factory of each epoch's batches. A resumed run re-creates the interrupted epoch and skips
  * the batches already trained on, so the order must depend only on `(seed, epoch)`.
  */
-export interface TrainData {
+export interface TrainData<B extends TrainBatch = TrainBatch> {
   /** Batches one epoch yields. An epoch that yields more is an error; fewer is allowed (skipped images). */
   readonly stepsPerEpoch: number;
   /** The batches of one epoch, e.g. `({ epoch, seed }) => batches(dataset, { batchSize: 64, shuffle: true, seed, epoch })`. */
-  batches(context: EpochContext): AsyncIterable<TrainBatch>;
+  batches(context: EpochContext): AsyncIterable<B>;
+}
+
+/**
+ * What {@link fit} trains: its trainable parameters, saved and loaded as an adapter directory in the
+ * model's own format (checkpoints, `best/`). A `PeftModel` is one; other models (e.g. a multi-task
+ * model) give `fit` their own `stepGradients` and `evaluator`.
+ */
+export interface TrainableModel {
+  trainableParameters(): Parameter[];
+  saveAdapter(dir: string): Promise<void>;
+  loadAdapter(dir: string): Promise<void>;
 }
 
 /** Evaluation data: an iterable read once, or a factory called for each evaluation. */

@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAPTER_WEIGHTS_FILE, OptionError, parseSafetensors, VpeftError, type PeftModel } from '@vpeft/core';
+import { OptionError, PeftModel, VpeftError } from '@vpeft/core';
 import { AdamW } from './adamw';
 import { removeStaleTemporaries } from './atomic-directory';
 import {
@@ -15,11 +13,11 @@ import {
   type RunSettings,
   type TrainerState,
 } from './checkpoint';
-import type { TrainData } from './data';
+import type { TrainBatch, TrainData, TrainableModel } from './data';
 import { CheckpointError, NonFiniteLossError } from './errors';
 import { evaluate } from './evaluate';
-import { clipByGlobalNorm, parallelTrainingGradients, trainingGradients } from './gradients';
-import { resolveFitOptions, type FitOptions, type ResolvedFitOptions } from './options';
+import { clipByGlobalNorm, parallelTrainingGradients, trainingGradients, type TrainingGradients } from './gradients';
+import { resolveFitOptions, type EvaluatorResult, type FitOptions, type ResolvedFitOptions } from './options';
 import { ThroughputMeter } from './progress';
 import { learningRateAt, resolveSchedule } from './schedule';
 import { decaysWeight } from './weight-decay';
@@ -58,8 +56,10 @@ export interface FitResult {
  * the model has no unseeded randomness in training mode (tfjs's dropout/drop-path draw from
  * `Math.random`, so runs with drop-path > 0 or dropout resume with equal schedule but not equal bits).
  */
-export async function fit(model: PeftModel, train: TrainData, options: FitOptions): Promise<FitResult> {
+export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableModel, train: TrainData<B>, options: FitOptions<B>): Promise<FitResult> {
   const o = resolveFitOptions(options);
+  const needsPeftModel = (!o.stepGradients && 'a stepGradients function') || (o.eval !== undefined && !o.evaluator && 'an evaluator');
+  if (needsPeftModel && !(model instanceof PeftModel)) throw new VpeftError(`fit: the model is not a PeftModel; give ${needsPeftModel} for it`);
   if (!train || typeof train.batches !== 'function') throw new OptionError('train', train, '{ stepsPerEpoch, batches(context) }', 'fit');
   if (!Number.isInteger(train.stepsPerEpoch) || train.stepsPerEpoch < 1) throw new OptionError('train.stepsPerEpoch', train.stepsPerEpoch, 'a positive integer', 'fit');
   const parameters = model.trainableParameters();
@@ -82,7 +82,7 @@ export async function fit(model: PeftModel, train: TrainData, options: FitOption
         if (differences.length) throw new CheckpointError(`cannot resume from ${o.checkpointDir}: the run's settings differ: ${differences.join('; ')}`);
         state = loaded;
         resumedFromStep = loaded.step;
-        if (loaded.best) best = await readBestSnapshot(o.checkpointDir);
+        if (loaded.best) best = await readBestSnapshot(o.checkpointDir, model);
       }
     }
     let stepsThisRun = 0;
@@ -103,11 +103,13 @@ export async function fit(model: PeftModel, train: TrainData, options: FitOption
         optimizer.learningRate = lr;
         const images = batch.x.shape[0];
         const started = performance.now();
-        let computed: ReturnType<typeof trainingGradients>;
+        let computed: TrainingGradients;
         try {
-          computed = o.dataParallel
-            ? await parallelTrainingGradients(o.dataParallel, model, batch, { labelSmoothing: o.labelSmoothing })
-            : trainingGradients(model, batch, { labelSmoothing: o.labelSmoothing, microBatch: o.microBatch });
+          computed = o.stepGradients
+            ? await o.stepGradients(batch, { labelSmoothing: o.labelSmoothing })
+            : o.dataParallel
+              ? await parallelTrainingGradients(o.dataParallel, model as PeftModel, batch, { labelSmoothing: o.labelSmoothing })
+              : trainingGradients(model as PeftModel, batch, { labelSmoothing: o.labelSmoothing, microBatch: o.microBatch });
         } finally {
           tf.dispose([batch.x, batch.y]);
         }
@@ -140,14 +142,15 @@ export async function fit(model: PeftModel, train: TrainData, options: FitOption
         });
       }
       state = { ...state, epoch: epoch + 1, batchesDoneInEpoch: 0 };
-      if (o.eval !== undefined && ((epoch + 1) % o.evalEvery === 0 || epoch + 1 === o.epochs)) {
-        const result = await evaluate(model, o.eval, { batchSize: o.evalBatchSize });
+      if ((o.eval !== undefined || o.evaluator) && ((epoch + 1) % o.evalEvery === 0 || epoch + 1 === o.epochs)) {
+        const result: EvaluatorResult = o.evaluator ? await o.evaluator() : await evaluate(model as PeftModel, o.eval!, { batchSize: o.evalBatchSize });
         const record: EvaluationRecord = {
           epoch,
           step: state.step,
           top1: result.top1,
           loss: result.loss,
           perClass: result.perClass.map((a) => (Number.isNaN(a) ? null : a)),
+          ...(result.perTask ? { perTask: result.perTask } : {}),
         };
         const isBest = state.best === null || record.top1 > state.best.top1;
         state = { ...state, evaluations: [...state.evaluations, record], best: isBest ? record : state.best };
@@ -177,7 +180,7 @@ export async function fit(model: PeftModel, train: TrainData, options: FitOption
   }
 }
 
-function runSettings(o: ResolvedFitOptions, stepsPerEpoch: number): RunSettings {
+function runSettings<B extends TrainBatch>(o: ResolvedFitOptions<B>, stepsPerEpoch: number): RunSettings {
   const { learningRate, weightDecay, beta1, beta2, epsilon } = o.optimizer;
   return {
     seed: o.seed,
@@ -187,16 +190,17 @@ function runSettings(o: ResolvedFitOptions, stepsPerEpoch: number): RunSettings 
     gradientClip: o.gradientClip ?? null,
     optimizer: { learningRate, weightDecay, beta1, beta2, epsilon },
     schedule: resolveSchedule(o.schedule, learningRate, o.epochs, stepsPerEpoch),
+    ...(o.extraSettings ? { extra: o.extraSettings } : {}),
   };
 }
 
-async function snapshotTrainable(model: PeftModel): Promise<Map<string, Float32Array>> {
+async function snapshotTrainable(model: TrainableModel): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
   for (const p of model.trainableParameters()) out.set(p.name, ((await p.variable.data()) as Float32Array).slice());
   return out;
 }
 
-function restoreSnapshot(model: PeftModel, snapshot: Map<string, Float32Array>): void {
+function restoreSnapshot(model: TrainableModel, snapshot: Map<string, Float32Array>): void {
   for (const p of model.trainableParameters()) {
     const values = snapshot.get(p.name);
     if (!values) continue;
@@ -204,10 +208,13 @@ function restoreSnapshot(model: PeftModel, snapshot: Map<string, Float32Array>):
   }
 }
 
-async function readBestSnapshot(checkpointDir: string): Promise<Map<string, Float32Array> | undefined> {
+/** The best adapter's trainable values: loaded into the model (its own format) and read back; the model keeps its current values. */
+async function readBestSnapshot(checkpointDir: string, model: TrainableModel): Promise<Map<string, Float32Array> | undefined> {
   const dir = await bestAdapterDirectory(checkpointDir);
   if (!dir) return undefined;
-  const file = join(dir, ADAPTER_WEIGHTS_FILE);
-  const { tensors } = parseSafetensors(new Uint8Array(await readFile(file)), file);
-  return new Map([...tensors].map(([name, t]) => [name, t.data]));
+  const current = await snapshotTrainable(model);
+  await model.loadAdapter(dir);
+  const best = await snapshotTrainable(model);
+  restoreSnapshot(model, current);
+  return best;
 }

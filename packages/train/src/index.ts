@@ -6,8 +6,8 @@
  * (`createDataParallelTrainer`).
  */
 export { fit, type FitResult } from './fit';
-export { resolveFitOptions, type FitOptions, type FitOptimizerOptions, type ResolvedFitOptions } from './options';
-export type { TrainBatch, TrainData, EpochContext, EvalData } from './data';
+export { resolveFitOptions, type FitOptions, type FitOptimizerOptions, type ResolvedFitOptions, type EvaluatorResult } from './options';
+export type { TrainBatch, TrainData, EpochContext, EvalData, TrainableModel } from './data';
 export { evaluate, type EvaluateOptions, type EvaluationResult } from './evaluate';
 export { AdamW, validateAdamWOptions, type AdamWOptions, type AdamWParameter, type AdamWState, type NamedTensor } from './adamw';
 export { decaysWeight, DEFAULT_NO_WEIGHT_DECAY } from './weight-decay';
@@ -31,6 +31,7 @@ export {
   type TrainerState,
   type RunSettings,
   type EvaluationRecord,
+  type TaskMetrics,
   type CheckpointStage,
   type CheckpointHooks,
 } from './checkpoint';

@@ -1,8 +1,9 @@
 import { OptionError } from '@vpeft/core';
 import type { DataParallelTrainer } from './parallel/data-parallel-trainer';
 import { validateAdamWOptions, type AdamWOptions } from './adamw';
-import type { CheckpointHooks, EvaluationRecord } from './checkpoint';
-import type { EvalData } from './data';
+import type { CheckpointHooks, EvaluationRecord, TaskMetrics } from './checkpoint';
+import type { EvalData, TrainBatch } from './data';
+import type { TrainingGradients } from './gradients';
 import type { ProgressEvent } from './progress';
 import type { ScheduleOptions } from './schedule';
 
@@ -12,8 +13,18 @@ export interface FitOptimizerOptions extends AdamWOptions {
   noWeightDecay?: readonly string[];
 }
 
+/** What a custom {@link FitOptions.evaluator} returns; the run's best evaluation is the one with the highest `top1`. */
+export interface EvaluatorResult {
+  top1: number;
+  loss: number;
+  /** Accuracy per class id (NaN for classes without images). */
+  perClass: number[];
+  /** Metrics per task (multi-task evaluators). */
+  perTask?: Record<string, TaskMetrics>;
+}
+
 /** Options of {@link fit}. */
-export interface FitOptions {
+export interface FitOptions<B extends TrainBatch = TrainBatch> {
   /** Passes over the training data. */
   epochs: number;
   /** Batch size to ask the data for (passed in the epoch context); the data decides what it yields. */
@@ -56,10 +67,20 @@ export interface FitOptions {
   restoreBest?: boolean;
   /** Hooks inside checkpoint saves (fault-injection tests). */
   checkpointHooks?: CheckpointHooks;
+  /**
+   * Computes one step's loss and gradients (keyed by variable name; variables without a gradient are
+   * skipped by AdamW) instead of the model's label-smoothed cross-entropy; `fit` still owns the
+   * optimizer, schedule, clipping, checkpoints and progress. Not with `dataParallel` or `microBatch`.
+   */
+  stepGradients?: (batch: B, context: { labelSmoothing: number }) => TrainingGradients | Promise<TrainingGradients>;
+  /** More settings that fix the run's trajectory (e.g. task sampling): saved in checkpoints, and a resume with other values is refused. */
+  extraSettings?: Record<string, unknown>;
+  /** Scores the model instead of `evaluate(model, eval)`, on the same schedule (`evalEvery`, after the last epoch). */
+  evaluator?: () => Promise<EvaluatorResult>;
 }
 
 /** {@link FitOptions} with defaults applied and values checked. */
-export interface ResolvedFitOptions extends FitOptions {
+export interface ResolvedFitOptions<B extends TrainBatch = TrainBatch> extends FitOptions<B> {
   optimizer: Required<AdamWOptions> & { noWeightDecay?: readonly string[] };
   schedule: ScheduleOptions;
   labelSmoothing: number;
@@ -70,7 +91,7 @@ export interface ResolvedFitOptions extends FitOptions {
 }
 
 /** Applies defaults and validates {@link FitOptions}; errors name the option, the value and what is allowed. */
-export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
+export function resolveFitOptions<B extends TrainBatch>(options: FitOptions<B>): ResolvedFitOptions<B> {
   const positiveInteger = (name: string, value: unknown) => {
     if (!Number.isInteger(value) || (value as number) < 1) throw new OptionError(name, value, 'a positive integer', 'fit');
   };
@@ -87,6 +108,9 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
   const seed = options.seed ?? 42;
   if (!Number.isInteger(seed)) throw new OptionError('seed', seed, 'an integer', 'fit');
   if (options.resume && !options.checkpointDir) throw new OptionError('resume', true, 'resume only together with checkpointDir', 'fit');
+  if (options.stepGradients && (options.dataParallel || options.microBatch !== undefined)) {
+    throw new OptionError(options.dataParallel ? 'dataParallel' : 'microBatch', 'given', 'not together with stepGradients (the custom step computes the whole batch)', 'fit');
+  }
   if (options.checkpointEvery !== undefined && !options.checkpointDir) throw new OptionError('checkpointEvery', options.checkpointEvery, 'checkpointEvery only together with checkpointDir', 'fit');
   return {
     ...options,

@@ -13,6 +13,14 @@ import { reportTable, runTraining, type Recipe, type TrainingReport } from '../r
 const LINEAR_LR = 5e-3;
 const LORA_LR = 3e-3;
 
+export const DEMO_HELP = `vpeft demo — fine-tune the bundled pre-trained ViT (MNIST digits 0-4) on digits 5-9 it never saw:
+a linear probe on random weights, a linear probe and LoRA, with test accuracy and adapter sizes
+
+  vpeft demo [--epochs N] [--out DIR] [--backend X] [--json]
+
+  --epochs N   default 8          --out DIR   default vpeft-demo (checkpoints and adapters)
+`;
+
 /**
  * `vpeft demo`: the main job on real, bundled data. Fine-tunes the shipped pre-trained ViT
  * (MNIST digits 0-4) on a task it never saw — digits 5-9, VTAB-1k style (800 train, 200 val, the
@@ -22,9 +30,13 @@ const LORA_LR = 3e-3;
 export async function demoCommand(args: string[], out: Output): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args, options: { epochs: { type: 'string', default: '8' }, out: { type: 'string', default: 'vpeft-demo' }, backend: { type: 'string' }, json: { type: 'boolean' } }, strict: true }).values;
+    values = parseArgs({ args, options: { epochs: { type: 'string', default: '8' }, out: { type: 'string', default: 'vpeft-demo' }, backend: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(DEMO_HELP);
+    return;
   }
   const epochs = Number(values.epochs);
   if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs expects a positive integer, got "${String(values.epochs)}"`);

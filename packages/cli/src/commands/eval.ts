@@ -10,17 +10,36 @@ import { UsageError } from '../errors';
 import type { Output } from '../output';
 import { SkipLog } from '../skipped-images';
 
+export const EVAL_HELP = `vpeft eval — top-1 and per-class accuracy of a saved adapter
+
+  vpeft eval --backbone B --adapter DIR --data D [--split test|val] [options]
+
+  --backbone B        the backbone the adapter was trained on (as for vpeft train)
+  --weights W         timm .safetensors weights for a ViT config name
+  --adapter DIR       a directory written by vpeft train --out (DIR/adapter) or saveAdapter
+  --data D            mnist | emoji | mnist:classes=5|6|7|8|9 | vtab1k:<root>:<task> | fgvc:<root>:<name> | folder:...
+  --split S           test (default) or val
+  --batch-size N      default 64            --seed N   default 42 (the split of bundled data)
+  --skip-corrupt      leave out undecodable or missing images; they are counted and listed
+  --backend X         auto (default), tfjs-node-gpu, tfjs-node, webgpu, wasm, cpu
+  --json              machine-readable output
+`;
+
 /** `vpeft eval --backbone B --adapter DIR --data D [--split test|val]`: top-1 and per-class accuracy. */
 export async function evalCommand(args: string[], out: Output): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args,
-      options: { backbone: { type: 'string' }, weights: { type: 'string' }, adapter: { type: 'string' }, data: { type: 'string' }, split: { type: 'string', default: 'test' }, 'batch-size': { type: 'string', default: '64' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string', default: '42' }, 'skip-corrupt': { type: 'boolean' } },
+      options: { backbone: { type: 'string' }, weights: { type: 'string' }, adapter: { type: 'string' }, data: { type: 'string' }, split: { type: 'string', default: 'test' }, 'batch-size': { type: 'string', default: '64' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string', default: '42' }, 'skip-corrupt': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     }).values;
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(EVAL_HELP);
+    return;
   }
   for (const required of ['backbone', 'adapter', 'data'] as const) if (!values[required]) throw new UsageError(`vpeft eval needs --${required}`);
   if (values.split !== 'test' && values.split !== 'val') throw new UsageError(`--split expects test or val, got "${String(values.split)}"`);
