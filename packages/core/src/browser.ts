@@ -20,7 +20,7 @@ export {
 } from './backend/backend';
 export { setBackendEnvironment, backendEnvironment, BROWSER_BACKEND_ENVIRONMENT, type BackendEnvironment } from './backend/backend-environment';
 export { globToRegExp, matchesAny } from './params/glob';
-export { ParameterStore, sizeOf, type Parameter, type ParameterRole, type ParameterOwner, type OwnerCount } from './params/parameter';
+export { ParameterStore, sizeOf, type Parameter, type ParameterPlace, type ParameterRole, type ParameterOwner, type OwnerCount } from './params/parameter';
 export { init, initialize, fanIn, fanOut, type Initializer } from './init/initializers';
 export { mulberry32, hashSeed } from './init/random';
 export * from './sites/site';
@@ -40,6 +40,7 @@ export {
   type BackboneDefinition,
   type LoadBackboneOptions,
 } from './backbone/registry';
+export { frozenUnits, frozenPrefixLength, blockSteps, type ForwardUnit } from './backbone/frozen-prefix';
 export { registerBackboneCheckpointLoader, loadBackboneCheckpoint, type BackboneCheckpointLoader } from './backbone/checkpoints';
 export * from './method/method';
 export { defineMethod } from './method/define-method';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone } from '../backbone/backbone';
+import { frozenUnits } from '../backbone/frozen-prefix';
 import { VpeftError } from '../errors/errors';
 import type { MethodInstance } from '../method/method';
 import type { Parameter, ParameterStore } from '../params/parameter';
@@ -74,9 +75,14 @@ export class PeftModel {
     return this.backbone.forward(images, { training, sites: this.chains.runner(training) });
   }
 
-  /** Whether any parameter other than the head's is trainable (else the backbone needs no gradient). */
+  /**
+   * Whether a gradient can reach anything before the head: the whole backbone, with the methods'
+   * parameters, as one unit of the shared frozen-part rule (`frozenUnits`). Methods act through their
+   * parameters, so sites need not be asked.
+   */
   private trainsBeforeHead(): boolean {
-    return this.parameters.list().some((p) => p.trainable && p.owner !== 'head');
+    const body = { name: 'body', inputs: [], parameters: this.parameters.list().filter((p) => p.owner !== 'head'), sites: [] };
+    return frozenUnits([body], () => false).size === 0;
   }
 
   /** Logits `[B, numClasses]` (training mode enables dropout/drop-path). Call inside a tidy or dispose the result. */
