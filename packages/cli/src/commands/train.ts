@@ -4,7 +4,7 @@ import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
 import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
-import { discoverPlugins } from '../plugins';
+import { discoverPlugins, pluginsFromConfig } from '../plugins';
 import { UsageError } from '../errors';
 import { parseMethodSpec } from '../method-spec';
 import type { Output } from '../output';
@@ -107,9 +107,11 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   }
   if (values.config) {
     const file = String(values.config);
-    const fromFile = (await readConfigFile(file, '--config')) as Record<string, unknown>;
+    const { plugins, ...fromFile } = (await readConfigFile(file, '--config')) as Record<string, unknown>;
+    // `plugins:` (names or paths relative to the file) join --plugin for this run and its workers.
+    pluginsFromConfig(plugins, file);
     for (const key of Object.keys(fromFile)) {
-      if (!(key in OPTIONS) || key === 'config') throw new UsageError(`--config ${file}: unknown option "${key}"; allowed: ${Object.keys(OPTIONS).filter((k) => k !== 'config' && k !== 'help').join(', ')}`);
+      if (!(key in OPTIONS) || key === 'config') throw new UsageError(`--config ${file}: unknown option "${key}"; allowed: plugins, ${Object.keys(OPTIONS).filter((k) => k !== 'config' && k !== 'help').join(', ')}`);
     }
     const repeated = Object.fromEntries(REPEATABLE.map((key) => [key, values[key] ?? fromFile[key]]));
     values = { ...fromFile, ...values, ...repeated };
