@@ -25,6 +25,7 @@ export { matchSites, summarizeSiteNames } from './sites/match-sites';
 export { insertTokens, replaceTokens } from './sites/token-sequence';
 export { TapRecorder } from './sites/tap-recorder';
 export type { Backbone, BackboneConfig, BackboneForwardOptions } from './backbone/backbone';
+export { isFrozenOutput, inputBatchSize, sliceInput, inputTensors, type FrozenOutput, type FrozenPartInfo, type NoFrozenPart, type BackboneInput } from './backbone/frozen-output';
 export {
   defineBackbone,
   registerBackbone,
@@ -65,4 +66,4 @@ export { vitBackbones } from './vit/register';
 export { bicubicMatrix, resampleGrid, resamplePositionEmbedding } from './vit/resample';
 export { writeFileAtomic } from './io/atomic-write';
 export * from './io/safetensors';
-export { decodeFloat16, decodeBFloat16 } from './io/half';
+export { decodeFloat16, decodeBFloat16, encodeFloat16 } from './io/half';

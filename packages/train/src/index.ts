@@ -38,3 +38,16 @@ export {
 export { replaceDirectory, resolveCommittedDirectory } from './atomic-directory';
 export { ThroughputMeter, wasmHeapBytes, type ProgressEvent } from './progress';
 export { NonFiniteLossError, CheckpointError } from './errors';
+export {
+  planFeatureCache,
+  prepareFeatureCache,
+  cacheSplit,
+  formatBytes,
+  backboneChecksum,
+  type CacheableSplit,
+  type FeatureCacheOptions,
+  type FeatureCachePlan,
+  type PreparedFeatureCache,
+} from './feature-cache/feature-cache';
+export { CachedSplit, type CachedBatch } from './feature-cache/cached-split';
+export { DiskCache, defaultCacheDirectory, type CacheDtype } from './feature-cache/disk-cache';
