@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // through the `@vpeft/source` export condition, so no build is needed to test.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'examples/*'],
+    projects: ['packages/*', 'examples/*', 'tests/*'],
   },
 });

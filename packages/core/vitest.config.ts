@@ -1,4 +1,4 @@
 import { defineProject } from 'vitest/config';
 import { vpeftProject } from '../../vitest.shared';
 
-export default defineProject(vpeftProject('core'));
+export default defineProject(vpeftProject('core', { setupFiles: ['./test/node-entry.setup.ts'] }));

@@ -8,6 +8,7 @@
  */
 import { BackendError, FileFormatError, OptionError, ShapeMismatchError, UnknownMethodError, VpeftError } from '@vpeft/core';
 import { DatasetError } from '@vpeft/datasets';
+import { TaskError } from '@vpeft/multitask';
 import { CheckpointError } from '@vpeft/train';
 import { UsageError } from './errors';
 
@@ -19,7 +20,7 @@ export const EXIT_FAILURE = 1;
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** Error classes that mean "the input is wrong" (exit 2); every other error exits 1. */
-const inputErrors = new Set<ErrorClass>([UsageError, DatasetError, OptionError, UnknownMethodError, ShapeMismatchError, FileFormatError, BackendError, CheckpointError]);
+const inputErrors = new Set<ErrorClass>([UsageError, DatasetError, OptionError, UnknownMethodError, ShapeMismatchError, FileFormatError, BackendError, CheckpointError, TaskError]);
 
 /** Node file-system error codes that mean a path given by the user is wrong. */
 const FILE_ERROR_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'ENAMETOOLONG', 'ELOOP']);

@@ -30,7 +30,9 @@ usage:
   vpeft inspect [--backbone B] [--method name:key=value,...]... [--classes N] [--adapter DIR]
   vpeft merge   --backbone B [--weights W] --adapter DIR --out merged.safetensors
   vpeft train   --backbone B --data D [--method M]... [recipe options] [--out DIR]   (vpeft train --help)
+  vpeft train   --backbone B --task NAME=D --task NAME=D [--method M]... [--task-method NAME=M]...   multi-task
   vpeft eval    --backbone B --adapter DIR --data D [--split test|val] [--skip-corrupt]
+                [--task NAME: one task of a multi-task adapter; --data defaults to its own]
   vpeft bench   --spec GRID.yaml [--out DIR] [--shard i/N]   run a V-PEFT Bench grid (vpeft bench --help)
   vpeft bench merge [--out DIR]   join shard results and write the reports
   vpeft convert --from npz|hf|dinov2|clip IN --out model.safetensors   (vpeft convert --help)

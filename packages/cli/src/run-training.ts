@@ -46,7 +46,20 @@ export interface TrainingReport {
   adapterBytes?: number;
 }
 
-function transformFor(dataset: ImageDataset, backbone: Backbone, train: boolean): ImageTransform {
+/** `fit`'s options for a recipe: epochs, batch size, AdamW, cosine schedule with warm-up, label smoothing, seed. */
+export function recipeFitOptions(recipe: Recipe) {
+  return {
+    epochs: recipe.epochs,
+    batchSize: recipe.batchSize,
+    optimizer: { learningRate: recipe.learningRate, weightDecay: recipe.weightDecay },
+    schedule: { type: 'cosine' as const, warmupEpochs: recipe.warmupEpochs, warmupStartLr: 1e-6, minLr: 1e-6 },
+    labelSmoothing: recipe.labelSmoothing,
+    seed: recipe.seed,
+  };
+}
+
+/** The benchmark preprocessing of a dataset at the backbone's input size (augmenting FGVC training images). */
+export function transformFor(dataset: ImageDataset, backbone: Backbone, train: boolean): ImageTransform {
   const [h, w] = backbone.inputShape;
   return dataset.pipeline === 'fgvc' ? fgvcTransform({ train, size: [h, w] }) : vtabTransform({ size: [h, w] });
 }
@@ -92,13 +105,8 @@ export async function runTraining(
       batches: ({ epoch, seed }) => batches(task.train, { batchSize: recipe.batchSize, shuffle: true, seed, epoch, transform: trainTransform, ...skip }),
     },
     {
-      epochs: recipe.epochs,
-      batchSize: recipe.batchSize,
-      optimizer: { learningRate: recipe.learningRate, weightDecay: recipe.weightDecay },
-      schedule: { type: 'cosine', warmupEpochs: recipe.warmupEpochs, warmupStartLr: 1e-6, minLr: 1e-6 },
-      labelSmoothing: recipe.labelSmoothing,
+      ...recipeFitOptions(recipe),
       microBatch: recipe.microBatch,
-      seed: recipe.seed,
       eval: cachedVal?.evalData(recipe.batchSize) ?? (() => batches(task.val, { batchSize: recipe.batchSize, transform: evalTransform, ...skip })),
       restoreBest: true,
       checkpointDir: options.outDir ? join(options.outDir, 'checkpoints') : undefined,

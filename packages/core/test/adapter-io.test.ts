@@ -11,16 +11,23 @@ import {
   applyAdapterConfig,
   applyPeft,
   createViT,
+  adapterFilesFromBlobs,
+  adapterToFiles,
   FileFormatError,
+  fileSystem,
   getAdapterFormat,
   initBackend,
   listAdapterFormats,
+  loadAdapterFromFiles,
   loadPeftModel,
+  peftModelFromFiles,
   registerAdapterFormat,
   registerMethod,
+  setFileSystem,
   unregisterAdapterFormat,
   unregisterMethod,
   vpeftAdapterFormat,
+  VpeftError,
   type AdapterConfig,
   type AdapterFormat,
   type PeftModel,
@@ -152,5 +159,69 @@ describe('adapter format registry', () => {
     const vit = createViT('vit_test_patch8_32');
     await expect(loadPeftModel(vit, dir)).rejects.toThrow(/no registered adapter format recognises it \(tried vpeft.*core-test-format\)/);
     vit.dispose();
+  });
+});
+
+describe('adapters as in-memory files (the browser path)', () => {
+  /** The same methods and backbone as {@link trainedModel}, other head and method values. */
+  const sameShapeModel = () =>
+    applyPeft(createViT('vit_test_patch8_32', { seed: 4 }), outputScale.configure({ targets: ['blocks.*.mlp.fc1', 'blocks.1.attn.proj'] }), { numClasses: 3, seed: 10 });
+
+  it('are byte for byte what saveAdapter(dir) writes, with the SHA-256 node:crypto computes', async () => {
+    const model = trainedModel();
+    const { config, files } = await adapterToFiles(model);
+    await model.saveAdapter(dir);
+    const onDiskWeights = await readFile(join(dir, ADAPTER_WEIGHTS_FILE));
+    expect(Buffer.compare(Buffer.from(files[ADAPTER_WEIGHTS_FILE]), onDiskWeights)).toBe(0);
+    expect(Buffer.compare(Buffer.from(files[ADAPTER_CONFIG_FILE]), await readFile(join(dir, ADAPTER_CONFIG_FILE)))).toBe(0);
+    expect(config.weightsSha256).toBe(createHash('sha256').update(onDiskWeights).digest('hex'));
+    model.dispose({ backbone: true });
+  });
+
+  it('rebuild the model from picked files (File objects, renamed by a browser) with the same outputs', async () => {
+    const model = trainedModel();
+    const { files } = await adapterToFiles(model);
+    const picked = [new File([files[ADAPTER_WEIGHTS_FILE]], 'adapter (1).safetensors'), new File([files[ADAPTER_CONFIG_FILE]], 'adapter_config (1).json')];
+    const loaded = await peftModelFromFiles(createViT('vit_test_patch8_32', { seed: 4 }), await adapterFilesFromBlobs(picked));
+    const x = images();
+    const [a, b] = [model.predict(x), loaded.predict(x)];
+    expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+    tf.dispose([x, a, b]);
+    model.dispose({ backbone: true });
+    loaded.dispose({ backbone: true });
+  });
+
+  it('load into a model of the same shape, and refuse weights that do not match the config', async () => {
+    const source = trainedModel();
+    const target = sameShapeModel();
+    const { files } = await adapterToFiles(source);
+    await loadAdapterFromFiles(target, files);
+    const x = images();
+    const [a, b] = [source.predict(x), target.predict(x)];
+    expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+    const other = sameShapeModel();
+    const otherWeights = (await adapterToFiles(other)).files[ADAPTER_WEIGHTS_FILE];
+    await expect(loadAdapterFromFiles(target, { ...files, [ADAPTER_WEIGHTS_FILE]: otherWeights })).rejects.toThrow(FileFormatError);
+    tf.dispose([x, a, b]);
+    for (const m of [source, target, other]) m.dispose({ backbone: true });
+  });
+
+  it('name both files when a pick lacks one', async () => {
+    await expect(adapterFilesFromBlobs([new File(['{}'], 'adapter_config.json')])).rejects.toThrow(
+      /expected adapter\.safetensors \(or one \.safetensors file\) among adapter_config\.json/,
+    );
+  });
+
+  it('are the way to save where no file system is installed: a path-taking call says so', async () => {
+    const model = trainedModel();
+    const previous = setFileSystem(undefined);
+    try {
+      await expect(model.saveAdapter(dir)).rejects.toThrow(VpeftError);
+      await expect(model.saveAdapter(dir)).rejects.toThrow(/saveAdapter needs file access.*adapterToFiles/);
+      expect(() => fileSystem('readSafetensors')).toThrow(/readSafetensors needs file access/);
+    } finally {
+      setFileSystem(previous);
+    }
+    model.dispose({ backbone: true });
   });
 });

@@ -9,13 +9,13 @@ import {
   FileFormatError,
   parseSafetensors,
   serializeSafetensors,
-  VpeftError,
   writeFileAtomic,
   type AdapterModelConfig,
   type Backbone,
   type Parameter,
   type PeftModel,
 } from '@vpeft/core';
+import { TaskError } from './errors';
 import type { MultiTaskModel } from './model';
 
 /** The multi-task adapter's config: backbone, seed, shared methods, and per task its methods, head and file. */
@@ -43,7 +43,7 @@ export interface MultiTaskAdapterConfig {
   backbone: Record<string, unknown>;
   seed: number;
   shared: MultiTaskPart & { methods: MethodEntry[] };
-  tasks: Array<MultiTaskPart & { name: string; numClasses: number; classNames?: string[]; methods: MethodEntry[] }>;
+  tasks: Array<MultiTaskPart & { name: string; numClasses: number; classNames?: string[]; source?: string; methods: MethodEntry[] }>;
 }
 
 /** Which part (`shared` or a task name) a trainable parameter of the model is saved in. */
@@ -82,7 +82,7 @@ export async function saveMultiTaskAdapter(model: MultiTaskModel, dir: string): 
   const tasks: MultiTaskAdapterConfig['tasks'] = [];
   for (const task of model.tasks) {
     const part = await writePart(dir, taskWeightsFile(task.name), groups.get(task.name)!);
-    tasks.push({ name: task.name, numClasses: task.numClasses, ...(task.classNames ? { classNames: [...task.classNames] } : {}), methods: methods(task.name).slice(model.shared.length), ...part });
+    tasks.push({ name: task.name, numClasses: task.numClasses, ...(task.classNames ? { classNames: [...task.classNames] } : {}), ...(task.source !== undefined ? { source: task.source } : {}), methods: methods(task.name).slice(model.shared.length), ...part });
   }
   const config: MultiTaskAdapterConfig = { format: 'vpeft-multitask-adapter', formatVersion: 1, backbone: { ...model.backbone.config }, seed: model.seed, shared, tasks };
   await writeFileAtomic(join(dir, MULTITASK_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
@@ -126,7 +126,7 @@ export async function loadMultiTaskWeights(model: MultiTaskModel, dir: string): 
   const configFile = join(dir, MULTITASK_CONFIG_FILE);
   checkBackboneMatches(config.backbone, { ...model.backbone.config }, configFile);
   const saved = config.tasks.map((t) => t.name).join(', ');
-  if (saved !== model.taskNames.join(', ')) throw new VpeftError(`${configFile}: the adapter's tasks are ${saved}; the model's are ${model.taskNames.join(', ')}`);
+  if (saved !== model.taskNames.join(', ')) throw new TaskError(`${configFile}: the adapter's tasks are ${saved}; the model's are ${model.taskNames.join(', ')}`);
   const tensors = new Map(await readPart(dir, config.shared));
   for (const task of config.tasks) for (const [name, t] of await readPart(dir, task)) tensors.set(name, t);
   assignTrainableTensors(model.trainableParameters(), tensors, dir);
@@ -140,7 +140,7 @@ export async function loadMultiTaskWeights(model: MultiTaskModel, dir: string): 
 export async function loadTaskModel(backbone: Backbone, dir: string, task: string): Promise<PeftModel> {
   const config = await readMultiTaskConfig(dir);
   const entry = config.tasks.find((t) => t.name === task);
-  if (!entry) throw new VpeftError(`${join(dir, MULTITASK_CONFIG_FILE)}: no task "${task}"; the adapter's tasks: ${config.tasks.map((t) => t.name).join(', ')}`);
+  if (!entry) throw new TaskError(`${join(dir, MULTITASK_CONFIG_FILE)}: no task "${task}"; the adapter's tasks: ${config.tasks.map((t) => t.name).join(', ')}`);
   const model = applyAdapterConfig(
     backbone,
     { backbone: config.backbone, numClasses: entry.numClasses, ...(entry.classNames ? { classNames: entry.classNames } : {}), seed: config.seed, methods: [...config.shared.methods, ...entry.methods] },

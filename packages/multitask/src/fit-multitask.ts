@@ -1,4 +1,5 @@
-import { OptionError, VpeftError } from '@vpeft/core';
+import { OptionError } from '@vpeft/core';
+import { TaskError } from './errors';
 import { evaluate, fit, type EvalData, type EvaluatorResult, type FitOptions, type FitResult, type TaskMetrics } from '@vpeft/train';
 import { multiTaskTrainData, type MultiTaskBatch, type TaskSource } from './data';
 import { multiTaskGradients } from './loss';
@@ -49,8 +50,8 @@ export async function fitMultiTask(model: MultiTaskModel, data: MultiTaskData, o
   checkTaskKeys(model, data.train ?? {}, 'train');
   for (const name of names) {
     const source = data.train[name];
-    if (!source) throw new VpeftError(`multitask: task "${name}" has no training data; give data.train.${name}`);
-    if (!Number.isInteger(source.size) || source.size < 1) throw new VpeftError(`multitask: task "${name}" has no training data (${source.size} images); every task needs at least one`);
+    if (!source) throw new TaskError(`multitask: task "${name}" has no training data; give data.train.${name}`);
+    if (!Number.isInteger(source.size) || source.size < 1) throw new TaskError(`multitask: task "${name}" has no training data (${source.size} images); every task needs at least one`);
   }
   if (data.val) checkTaskKeys(model, data.val, 'val');
   if (lossWeights) {
@@ -101,6 +102,6 @@ export async function evaluateTasks(model: MultiTaskModel, data: Readonly<Record
 /** Throws when `record` names a task the model does not have. */
 function checkTaskKeys(model: MultiTaskModel, record: object, what: string): void {
   for (const key of Object.keys(record)) {
-    if (!model.taskNames.includes(key)) throw new VpeftError(`multitask: ${what} names the task "${key}", which the model does not have; its tasks: ${model.taskNames.join(', ')}`);
+    if (!model.taskNames.includes(key)) throw new TaskError(`multitask: ${what} names the task "${key}", which the model does not have; its tasks: ${model.taskNames.join(', ')}`);
   }
 }

@@ -21,3 +21,5 @@ export {
   type MultiTaskAdapterConfig,
   type MultiTaskPart,
 } from './files';
+export { deltaM } from './metrics';
+export { TaskError } from './errors';

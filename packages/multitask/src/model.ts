@@ -7,11 +7,11 @@ import {
   ParameterStore,
   PeftModel,
   SiteChains,
-  VpeftError,
   type Backbone,
   type MethodInstance,
   type Parameter,
 } from '@vpeft/core';
+import { TaskError } from './errors';
 import { resolveTasks, type MultiTaskOptions, type ResolvedTask } from './options';
 import { loadMultiTaskWeights, saveMultiTaskAdapter } from './files';
 import { summarizeMultiTask, type MultiTaskSummary } from './summary';
@@ -125,7 +125,7 @@ export class MultiTaskModel {
   /** The task's spec (name, classes, its own method instances); throws naming the known tasks. */
   taskSpec(name: string): ResolvedTask {
     const spec = this.tasks.find((t) => t.name === name);
-    if (!spec) throw new VpeftError(`unknown task "${name}"; this model's tasks: ${this.taskNames.join(', ')}`);
+    if (!spec) throw new TaskError(`unknown task "${name}"; this model's tasks: ${this.taskNames.join(', ')}`);
     return spec;
   }
 
@@ -146,7 +146,7 @@ export class MultiTaskModel {
     const groups = new Map<string, number[]>(this.tasks.map((t) => [t.name, []]));
     tasks.forEach((task, i) => {
       const group = groups.get(task);
-      if (!group) throw new VpeftError(`batch sample ${i} has task ${JSON.stringify(task)}, which this model does not have; its tasks: ${this.taskNames.join(', ')}`);
+      if (!group) throw new TaskError(`batch sample ${i} has task ${JSON.stringify(task)}, which this model does not have; its tasks: ${this.taskNames.join(', ')}`);
       group.push(i);
     });
     return [...groups].filter(([, indices]) => indices.length > 0).map(([task, indices]) => ({ task, indices }));
@@ -159,7 +159,7 @@ export class MultiTaskModel {
    */
   forward(images: tf.Tensor4D, tasks: readonly string[], options: { training?: boolean } = {}): TaskLogits[] {
     if (tasks.length !== images.shape[0]) {
-      throw new VpeftError(`multitask forward: ${images.shape[0]} images but ${tasks.length} task names; give one task per image`);
+      throw new TaskError(`multitask forward: ${images.shape[0]} images but ${tasks.length} task names; give one task per image`);
     }
     return this.groupByTask(tasks).map(({ task, indices }) => {
       const x = indices.length === images.shape[0] ? images : tf.tidy(() => tf.gather(images, tf.tensor1d(indices, 'int32')));

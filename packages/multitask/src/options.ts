@@ -1,4 +1,5 @@
-import { flattenMethods, OptionError, VpeftError, type MethodInput, type MethodInstance } from '@vpeft/core';
+import { flattenMethods, OptionError, type MethodInput, type MethodInstance } from '@vpeft/core';
+import { TaskError } from './errors';
 
 /** One task of a multi-task model: its name, its own methods and its head's classes. */
 export interface TaskSpec {
@@ -10,6 +11,8 @@ export interface TaskSpec {
   methods?: MethodInput;
   /** Class names, kept in the saved adapter. */
   classNames?: readonly string[];
+  /** Where the task's data comes from (e.g. the CLI's data spec `mnist:classes=5|6|7|8|9`), kept in the saved adapter. */
+  source?: string;
 }
 
 /** Options of {@link createMultiTaskModel}. */
@@ -30,6 +33,7 @@ export interface ResolvedTask {
   readonly name: string;
   readonly numClasses: number;
   readonly classNames?: readonly string[];
+  readonly source?: string;
   /** The task's own method instances, renamed `<task>-<name>` so they never collide with shared ones. */
   readonly methods: readonly MethodInstance<object>[];
 }
@@ -45,7 +49,7 @@ export function resolveTasks(options: MultiTaskOptions): { shared: MethodInstanc
     if (typeof task.name !== 'string' || !TASK_NAME.test(task.name)) {
       throw new OptionError('tasks[].name', task.name, 'lowercase letters, digits and "_", starting with a letter', 'multitask');
     }
-    if (seen.has(task.name)) throw new VpeftError(`multitask: duplicate task name "${task.name}"; every task needs its own name`);
+    if (seen.has(task.name)) throw new TaskError(`multitask: duplicate task name "${task.name}"; every task needs its own name`);
     seen.add(task.name);
     if (!Number.isInteger(task.numClasses) || task.numClasses < 1) {
       throw new OptionError(`tasks.${task.name}.numClasses`, task.numClasses, 'a positive integer', 'multitask');
@@ -56,13 +60,13 @@ export function resolveTasks(options: MultiTaskOptions): { shared: MethodInstanc
     const own = task.methods === undefined ? [] : flattenMethods(task.methods);
     for (const m of own) {
       if (m.definition.select) {
-        throw new VpeftError(
+        throw new TaskError(
           `multitask: task "${task.name}" has the partial-based method "${m.name}", which unfreezes backbone weights that every task shares; use it as a shared method, or give the task an addition or reparameterisation method`,
         );
       }
     }
     const methods = own.map((m) => m.definition.configure(m.options as never, { name: taskInstanceName(task.name, m.name) }) as MethodInstance<object>);
-    return { name: task.name, numClasses: task.numClasses, ...(task.classNames ? { classNames: task.classNames } : {}), methods };
+    return { name: task.name, numClasses: task.numClasses, ...(task.classNames ? { classNames: task.classNames } : {}), ...(task.source !== undefined ? { source: task.source } : {}), methods };
   });
   return { shared, tasks };
 }

@@ -13,6 +13,11 @@ export interface TrainBatch {
   readonly y: tf.Tensor1D;
 }
 
+/** A {@link TrainBatch} of images (not cached frozen-part outputs). */
+export interface ImageBatch extends TrainBatch {
+  readonly x: tf.Tensor4D;
+}
+
 /** What the trainer asks of the data source for one epoch. */
 export interface EpochContext {
   /** Epoch number, from 0. */

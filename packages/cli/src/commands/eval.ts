@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadTaskModel, MULTITASK_CONFIG_FILE, readMultiTaskConfig, TaskError } from '@vpeft/multitask';
 import { loadPeftModel } from '@vpeft/core';
 import { startBackend } from '../start-backend';
 import { batches, vtabTransform, fgvcTransform } from '@vpeft/datasets';
@@ -18,6 +21,7 @@ export const EVAL_HELP = `vpeft eval — top-1 and per-class accuracy of a saved
   --weights W         timm .safetensors weights for a ViT config name
   --adapter DIR       a directory written by vpeft train --out (DIR/adapter) or saveAdapter
   --data D            mnist | emoji | mnist:classes=5|6|7|8|9 | vtab1k:<root>:<task> | fgvc:<root>:<name> | folder:...
+  --task NAME         one task of a multi-task adapter (vpeft train --task); --data defaults to its own
   --split S           test (default) or val
   --batch-size N      default 64            --seed N   default 42 (the split of bundled data)
   --skip-corrupt      leave out undecodable or missing images; they are counted and listed
@@ -25,13 +29,17 @@ export const EVAL_HELP = `vpeft eval — top-1 and per-class accuracy of a saved
   --json              machine-readable output
 `;
 
-/** `vpeft eval --backbone B --adapter DIR --data D [--split test|val]`: top-1 and per-class accuracy. */
+/**
+ * `vpeft eval --backbone B --adapter DIR --data D [--split test|val]`: top-1 and per-class accuracy.
+ * With `--task NAME` the adapter is a multi-task one and only that task is loaded (its data spec from
+ * the adapter unless `--data` is given).
+ */
 export async function evalCommand(args: string[], out: Output): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args,
-      options: { backbone: { type: 'string' }, weights: { type: 'string' }, adapter: { type: 'string' }, data: { type: 'string' }, split: { type: 'string', default: 'test' }, 'batch-size': { type: 'string', default: '64' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string', default: '42' }, 'skip-corrupt': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { backbone: { type: 'string' }, weights: { type: 'string' }, adapter: { type: 'string' }, data: { type: 'string' }, split: { type: 'string', default: 'test' }, 'batch-size': { type: 'string', default: '64' }, backend: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string', default: '42' }, 'skip-corrupt': { type: 'boolean' }, task: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     }).values;
   } catch (error) {
@@ -41,7 +49,20 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
     process.stdout.write(EVAL_HELP);
     return;
   }
-  for (const required of ['backbone', 'adapter', 'data'] as const) if (!values[required]) throw new UsageError(`vpeft eval needs --${required}`);
+  for (const required of ['backbone', 'adapter'] as const) if (!values[required]) throw new UsageError(`vpeft eval needs --${required}`);
+  const adapterDir = String(values.adapter);
+  const multiTask = existsSync(join(adapterDir, MULTITASK_CONFIG_FILE));
+  if (multiTask && !values.task) {
+    const tasks = (await readMultiTaskConfig(adapterDir)).tasks.map((t) => t.name);
+    throw new UsageError(`--adapter ${adapterDir} is a multi-task adapter; give --task (one of ${tasks.join(', ')})`);
+  }
+  if (values.task && !multiTask) throw new UsageError(`--task ${String(values.task)}: --adapter ${adapterDir} is not a multi-task adapter (no ${MULTITASK_CONFIG_FILE})`);
+  if (values.task && !values.data) {
+    const entry = (await readMultiTaskConfig(adapterDir)).tasks.find((t) => t.name === values.task);
+    if (!entry) throw new TaskError(`--task ${String(values.task)}: no such task in ${adapterDir}`);
+    values.data = entry.source;
+  }
+  if (!values.data) throw new UsageError('vpeft eval needs --data');
   if (values.split !== 'test' && values.split !== 'val') throw new UsageError(`--split expects test or val, got "${String(values.split)}"`);
   const skip = new SkipLog(Boolean(values['skip-corrupt']));
   const task = await loadTaskData(String(values.data), Number(values.seed), { skipCorrupt: skip.enabled });
@@ -49,15 +70,15 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
   await startBackend(values.backend);
   await discoverPlugins();
   const { backbone } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined });
-  const model = await loadPeftModel(backbone, String(values.adapter));
+  const model = values.task ? await loadTaskModel(backbone, adapterDir, String(values.task)) : await loadPeftModel(backbone, adapterDir);
   const dataset = values.split === 'val' ? task.val : task.test;
   skip.addLoaded([dataset]);
   const [h, w] = backbone.inputShape;
   const transform = dataset.pipeline === 'fgvc' ? fgvcTransform({ train: false, size: [h, w] }) : vtabTransform({ size: [h, w] });
   const result = await evaluate(model, batches(dataset, { batchSize: Number(values['batch-size']), transform, ...skip.batchOptions() }));
-  out.result({ data: task.name, split: values.split, ...result, skipped: skip.report() }, () =>
+  out.result({ ...(values.task ? { task: values.task } : {}), data: task.name, split: values.split, ...result, skipped: skip.report() }, () =>
     [
-      `${task.name} ${values.split}: top-1 ${(100 * result.top1).toFixed(2)}% over ${result.count} images`,
+      `${values.task ? `task ${String(values.task)}: ` : ''}${task.name} ${values.split}: top-1 ${(100 * result.top1).toFixed(2)}% over ${result.count} images`,
       ...result.perClass.map((a, c) => `  ${task.classNames[c] ?? c}: ${(100 * a).toFixed(1)}% (${result.classCounts[c]})`),
       skip.text(),
     ]

@@ -9,6 +9,8 @@ import { UsageError } from '../errors';
 import { parseMethodSpec } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe } from '../run-training';
+import { multiTaskTrain } from './train-multitask';
+import { parseBytes } from '../parse-bytes';
 import { SkipLog } from '../skipped-images';
 
 export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT methods
@@ -26,6 +28,21 @@ export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT method
   --resume            continue from DIR/checkpoints/last
   --skip-corrupt      leave out undecodable or missing images and bad split-file lines; they are
                       counted and listed in the result (default: stop at the first, exit 2)
+  --no-cache          do not cache the frozen part's output (by default, when the methods leave the
+                      first blocks frozen and the pipeline does not augment, they run once per image)
+  --cache-dir DIR     feature cache folder (default $VPEFT_CACHE_DIR or ~/.cache/vpeft/features)
+  --cache-limit SIZE  largest size of that folder, e.g. 500MB, 20GB (default 20GB; LRU eviction)
+
+  Multi-task (one backbone, shared --method modules, per-task modules and heads, mixed batches):
+  vpeft train --backbone B --task NAME=D [--task NAME=D]... [--method ...] [--task-method NAME=M]...
+  --task NAME=D       a task and its data (as --data takes it), e.g. digits=mnist:classes=5|6|7|8|9
+  --task-method NAME=M  a method only task NAME runs (name:key=value,... as --method), repeatable
+  --loss-weight NAME=W  weight of task NAME's loss (default 1)
+  --sampling S        proportional (default) | uniform | temperature: how batch slots pick a task
+  --temperature T     τ of temperature sampling, p_t ∝ n_t^(1/τ) (default 2)
+  --baselines F       single-task test top-1 per task (JSON/YAML: task: 0.95, or vpeft train --json
+                      results) for Δm; "train" trains each single-task model (shared + its methods) first
+  In a --config file: task, task-method and loss-weight are lists of NAME=VALUE or mappings.
 `;
 
 const OPTIONS = {
@@ -47,6 +64,15 @@ const OPTIONS = {
   out: { type: 'string' },
   resume: { type: 'boolean' },
   'skip-corrupt': { type: 'boolean' },
+  'no-cache': { type: 'boolean' },
+  'cache-dir': { type: 'string' },
+  'cache-limit': { type: 'string' },
+  task: { type: 'string', multiple: true },
+  'task-method': { type: 'string', multiple: true },
+  'loss-weight': { type: 'string', multiple: true },
+  sampling: { type: 'string' },
+  temperature: { type: 'string' },
+  baselines: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -56,6 +82,23 @@ function number(value: unknown, option: string, check: (n: number) => boolean, a
   const n = typeof value === 'number' ? value : Number(value);
   if (value === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${option} expects ${allowed}, got "${String(value)}"`);
   return n;
+}
+
+/** Options a config file lists and the command line replaces as a whole. */
+const REPEATABLE = ['method', 'task', 'task-method', 'loss-weight'] as const;
+
+/** The training recipe from the options, with defaults; a bad value is a {@link UsageError}. */
+function parseRecipe(values: Record<string, unknown>): Recipe {
+  return {
+    epochs: number(values.epochs ?? 10, 'epochs', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    batchSize: number(values['batch-size'] ?? 32, 'batch-size', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    learningRate: number(values.lr ?? 1e-3, 'lr', (n) => n > 0, 'a positive number'),
+    weightDecay: number(values['weight-decay'] ?? 1e-4, 'weight-decay', (n) => n >= 0, 'a number >= 0'),
+    warmupEpochs: number(values['warmup-epochs'] ?? 1, 'warmup-epochs', (n) => n >= 0, 'a number >= 0'),
+    labelSmoothing: number(values['label-smoothing'] ?? 0.1, 'label-smoothing', (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+    microBatch: values['micro-batch'] === undefined ? undefined : number(values['micro-batch'], 'micro-batch', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    seed: number(values.seed ?? 42, 'seed', Number.isInteger, 'an integer'),
+  };
 }
 
 /** `vpeft train`. */
@@ -76,20 +119,21 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
     for (const key of Object.keys(fromFile)) {
       if (!(key in OPTIONS) || key === 'config') throw new UsageError(`--config ${file}: unknown option "${key}"; allowed: ${Object.keys(OPTIONS).filter((k) => k !== 'config' && k !== 'help').join(', ')}`);
     }
-    values = { ...fromFile, ...values, method: (values.method as string[] | undefined) ?? fromFile.method };
+    const repeated = Object.fromEntries(REPEATABLE.map((key) => [key, values[key] ?? fromFile[key]]));
+    values = { ...fromFile, ...values, ...repeated };
   }
   if (!values.backbone) throw new UsageError('vpeft train needs --backbone (e.g. vit_tiny_patch7_28_mnist04, mobilenet_v2, vit_base_patch16_224 --weights FILE)');
-  if (!values.data) throw new UsageError('vpeft train needs --data (e.g. mnist, emoji, vtab1k:<root>:<task>)');
-  const recipe: Recipe = {
-    epochs: number(values.epochs ?? 10, 'epochs', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
-    batchSize: number(values['batch-size'] ?? 32, 'batch-size', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
-    learningRate: number(values.lr ?? 1e-3, 'lr', (n) => n > 0, 'a positive number'),
-    weightDecay: number(values['weight-decay'] ?? 1e-4, 'weight-decay', (n) => n >= 0, 'a number >= 0'),
-    warmupEpochs: number(values['warmup-epochs'] ?? 1, 'warmup-epochs', (n) => n >= 0, 'a number >= 0'),
-    labelSmoothing: number(values['label-smoothing'] ?? 0.1, 'label-smoothing', (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
-    microBatch: values['micro-batch'] === undefined ? undefined : number(values['micro-batch'], 'micro-batch', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
-    seed: number(values.seed ?? 42, 'seed', Number.isInteger, 'an integer'),
-  };
+  if (values.task !== undefined && values.data !== undefined) throw new UsageError('vpeft train takes --data (one task) or --task (several), not both');
+  const recipe = parseRecipe(values);
+  if (values.task !== undefined) {
+    await multiTaskTrain(values, recipe, out);
+    return;
+  }
+  for (const key of ['task-method', 'loss-weight', 'sampling', 'temperature', 'baselines'] as const) {
+    if (values[key] !== undefined) throw new UsageError(`--${key} applies to multi-task training; give the tasks with --task NAME=DATA`);
+  }
+  if (!values.data) throw new UsageError('vpeft train needs --data (e.g. mnist, emoji, vtab1k:<root>:<task>) or --task NAME=DATA (several tasks)');
+
   // The data first: a damaged split file is reported before the backend and the model are loaded.
   const skip = new SkipLog(Boolean(values['skip-corrupt']));
   const task = await loadTaskData(String(values.data), recipe.seed, { skipCorrupt: skip.enabled });
@@ -108,6 +152,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
     resume: Boolean(values.resume),
     workers: workers > 1 ? workers : undefined,
     skip,
+    cache: values['no-cache'] ? false : { dir: values['cache-dir'] as string | undefined, limitBytes: values['cache-limit'] === undefined ? undefined : parseBytes(String(values['cache-limit']), '--cache-limit') },
   });
   out.result(
     { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } }, skipped: skip.report() },

@@ -1,9 +1,9 @@
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors/errors';
+import { backendEnvironment } from './backend-environment';
 
 /** Backends vpeft can run on, fastest first. */
-export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'webgpu' | 'wasm' | 'cpu';
+export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 /** What {@link initBackend} selected. */
 export interface BackendInfo {
@@ -74,12 +74,11 @@ const PACKAGES: Record<BackendChoice, { pkg: string; tfBackend: string }> = {
   'tfjs-node-gpu': { pkg: '@tensorflow/tfjs-node-gpu', tfBackend: 'tensorflow' },
   'tfjs-node': { pkg: '@tensorflow/tfjs-node', tfBackend: 'tensorflow' },
   webgpu: { pkg: '@vpeft/backend-webgpu', tfBackend: 'webgpu' },
+  webgl: { pkg: '@tensorflow/tfjs-backend-webgl', tfBackend: 'webgl' },
   wasm: { pkg: '@vpeft/backend-wasm', tfBackend: 'wasm' },
   cpu: { pkg: '@tensorflow/tfjs-backend-cpu', tfBackend: 'cpu' },
 };
-const ORDER: BackendChoice[] = ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'];
-
-const requireFromHere = createRequire(import.meta.url);
+const CHOICES = Object.keys(PACKAGES) as BackendChoice[];
 
 /** What core uses of `@vpeft/backend-wasm` (it registers everything else on import). */
 interface BackendWasmPackage {
@@ -119,32 +118,12 @@ let current: BackendInfo | undefined;
 let pending: Promise<BackendInfo> | undefined;
 let pendingKey: string | undefined;
 
-function tryRequire(pkg: string): boolean {
-  try {
-    requireFromHere(pkg);
-    return true;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') return false;
-    throw new BackendError(`loading ${pkg} failed: ${(error as Error).message}`);
-  }
-}
-
-function isInstalled(pkg: string): boolean {
-  try {
-    requireFromHere.resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function resolveChoice(option: BackendChoice | 'auto' | undefined): BackendChoice | 'auto' {
-  const fromEnv = process.env.VPEFT_BACKEND?.trim();
+  const fromEnv = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.VPEFT_BACKEND?.trim();
   const requested = option && option !== 'auto' ? option : fromEnv || 'auto';
   if (requested !== 'auto' && !(requested in PACKAGES)) {
     throw new BackendError(
-      `unknown backend ${JSON.stringify(requested)}${fromEnv === requested ? ' (from VPEFT_BACKEND)' : ''}; expected one of auto, ${ORDER.join(', ')}`,
+      `unknown backend ${JSON.stringify(requested)}${fromEnv === requested ? ' (from VPEFT_BACKEND)' : ''}; expected one of auto, ${CHOICES.join(', ')}`,
     );
   }
   return requested as BackendChoice | 'auto';
@@ -185,7 +164,8 @@ async function select(requested: BackendChoice | 'auto', fastKernels: boolean): 
     if (fastKernels) backendWasm.registerFastWasmKernels();
     else backendWasm.unregisterFastWasmKernels();
   }
-  const candidates = requested === 'auto' ? ORDER : [requested];
+  const environment = backendEnvironment();
+  const candidates = requested === 'auto' ? environment.order : [requested];
   for (const choice of candidates) {
     const { pkg, tfBackend } = PACKAGES[choice];
     if (choice === 'webgpu') {
@@ -193,7 +173,8 @@ async function select(requested: BackendChoice | 'auto', fastKernels: boolean): 
       if (info) return info;
       continue;
     }
-    const loaded = choice === 'wasm' ? backendWasm !== undefined : (requested !== 'auto' || isInstalled(pkg)) && tryRequire(pkg);
+    const loaded =
+      choice === 'wasm' ? backendWasm !== undefined : (requested !== 'auto' || environment.installed(pkg, tfBackend)) && environment.load(pkg, tfBackend);
     if (!loaded) {
       if (requested !== 'auto') {
         throw new BackendError(`backend "${choice}" needs the package ${pkg}; install it (npm i ${pkg}) or choose another backend`);

@@ -1,6 +1,5 @@
-import { open, readFile } from 'node:fs/promises';
 import { FileFormatError, VpeftError } from '../errors/errors';
-import { writeFileAtomic } from './atomic-write';
+import { fileSystem } from './file-system';
 import { decodeBFloat16, decodeFloat16 } from './half';
 
 /**
@@ -166,8 +165,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
  * File-system errors (e.g. ENOENT) are passed through unchanged.
  */
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
-  const buffer = await readFile(path);
-  return parseSafetensors(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), path);
+  return parseSafetensors(await fileSystem('readSafetensors').readFile(path), path);
 }
 
 /**
@@ -175,19 +173,15 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
  * Undefined when the file has none or its header is not a safetensors header.
  */
 export async function readSafetensorsMetadata(path: string): Promise<Record<string, string> | undefined> {
-  const file = await open(path, 'r');
+  const fs = fileSystem('readSafetensorsMetadata');
   try {
-    const size = Buffer.alloc(8);
-    await file.read(size, 0, 8, 0);
-    const length = Number(size.readBigUInt64LE(0));
+    const size = await fs.readRange(path, 0, 8);
+    const length = Number(new DataView(size.buffer, size.byteOffset, size.byteLength).getBigUint64(0, true));
     if (length > 100_000_000) return undefined;
-    const header = Buffer.alloc(length);
-    await file.read(header, 0, length, 8);
-    return (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__;
+    const header = await fs.readRange(path, 8, length);
+    return (JSON.parse(new TextDecoder().decode(header)) as { __metadata__?: Record<string, string> }).__metadata__;
   } catch {
     return undefined; // not a safetensors header: the full parser reports what is wrong
-  } finally {
-    await file.close();
   }
 }
 
@@ -256,7 +250,7 @@ export function serializeSafetensors(tensors: SafetensorsTensors, metadata?: Rec
  */
 export async function writeSafetensors(path: string, tensors: SafetensorsTensors, metadata?: Record<string, string>): Promise<void> {
   const bytes = serializeSafetensors(tensors, metadata);
-  await writeFileAtomic(path, bytes);
+  await fileSystem('writeSafetensors').writeFileAtomic(path, bytes);
 }
 
 function isNonNegativeInt(v: unknown): v is number {

@@ -1,6 +1,6 @@
 import type { Backbone } from '../backbone/backbone';
 import { getMethod } from '../method/registry';
-import { checkBackboneMatches, type AdapterModelConfig } from './adapter-io';
+import { checkBackboneMatches, type AdapterModelConfig } from './adapter-config';
 import { applyPeft } from './apply-peft';
 import type { PeftModel } from './peft-model';
 

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { fileSystem } from '../io/file-system';
 import { ADAPTER_CONFIG_FILE, loadAdapterWeights, readAdapterConfig, saveAdapterFiles } from './adapter-io';
 import { registerAdapterFormat, VPEFT_ADAPTER_FORMAT, type AdapterFormat } from './adapter-format';
 import { applyAdapterConfig } from './apply-adapter-config';
@@ -15,10 +14,13 @@ export const vpeftAdapterFormat: AdapterFormat = {
   async save(model, dir) {
     await saveAdapterFiles(model, dir);
   },
-  detect: (dir) => readFile(join(dir, ADAPTER_CONFIG_FILE), 'utf8').then((text) => text.includes('"vpeft-adapter"'), () => false),
+  async detect(dir) {
+    const fs = fileSystem('loadPeftModel');
+    return fs.readFile(fs.join(dir, ADAPTER_CONFIG_FILE)).then((bytes) => new TextDecoder().decode(bytes).includes('"vpeft-adapter"'), () => false);
+  },
   async load(backbone, dir) {
     const config = await readAdapterConfig(dir);
-    const model = applyAdapterConfig(backbone, config, join(dir, ADAPTER_CONFIG_FILE));
+    const model = applyAdapterConfig(backbone, config, fileSystem('loadPeftModel').join(dir, ADAPTER_CONFIG_FILE));
     try {
       await loadAdapterWeights(model, dir, config);
     } catch (error) {

@@ -7,7 +7,7 @@ import { initBackend, type BackendChoice } from '../backend/backend';
 import type { Backbone } from '../backbone/backbone';
 import { flattenMethods } from '../method/compose';
 import type { MethodCategory, MethodInput } from '../method/method';
-import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../model/adapter-io';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../model/adapter-config';
 import { applyPeft } from '../model/apply-peft';
 import { loadPeftModel } from '../model/load-peft-model';
 import { parseSafetensors } from '../io/safetensors';

@@ -2,6 +2,8 @@
  * `@vpeft/core/testing`: the conformance suite every method package runs, plus small fixtures
  * (a tiny randomised ViT, seeded batches) and comparison helpers for tests.
  */
+// The suite saves and loads adapters on disk: Node's file system, as core's Node entry installs it.
+import '../io/node-file-system';
 export { describeMethodConformance, type ConformanceOptions } from './conformance';
 export { describeAttentionSiteConformance, describeTapConformance, type SiteContractOptions } from './site-contracts';
 export { describeFrozenPartConformance, type FrozenPartCase, type FrozenPartConformanceOptions } from './frozen-part';

@@ -1,14 +1,12 @@
-import { access, mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   applyPeft,
   FileFormatError,
+  fileSystem,
   readSafetensors,
   ShapeMismatchError,
   summarizeSiteNames,
   VpeftError,
-  writeFileAtomic,
   writeSafetensors,
   type AdapterFormat,
   type Backbone,
@@ -103,17 +101,18 @@ async function savePeft(model: PeftModel, dir: string): Promise<void> {
     rslora: options.rslora,
     baseModel: typeof model.backbone.config.name === 'string' ? model.backbone.config.name : undefined,
   });
-  await mkdir(dir, { recursive: true });
-  await writeSafetensors(join(dir, PEFT_WEIGHTS_FILE), tensors, { format: 'pt' });
-  await writeFileAtomic(join(dir, PEFT_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  const fs = fileSystem("saveAdapter(format: 'peft')");
+  await fs.mkdir(dir);
+  await writeSafetensors(fs.join(dir, PEFT_WEIGHTS_FILE), tensors, { format: 'pt' });
+  await fs.writeFileAtomic(fs.join(dir, PEFT_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
 }
 
 async function readPeftConfig(file: string): Promise<PeftLoraConfig> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = new TextDecoder().decode(await fileSystem("loadAdapter(format: 'peft')").readFile(file));
   } catch (error) {
-    throw new FileFormatError(file, `cannot read the PEFT adapter config (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new FileFormatError(file, `cannot read the PEFT adapter config (${(error as { code?: string }).code ?? (error as Error).message})`);
   }
   try {
     return JSON.parse(text) as PeftLoraConfig;
@@ -123,11 +122,11 @@ async function readPeftConfig(file: string): Promise<PeftLoraConfig> {
 }
 
 async function readPeftWeights(dir: string): Promise<{ file: string; tensors: Map<string, SafetensorsTensor> }> {
-  const file = join(dir, PEFT_WEIGHTS_FILE);
-  const exists = (path: string) => access(path).then(() => true, () => false);
-  if (!(await exists(file)) && (await exists(join(dir, PEFT_PICKLE_WEIGHTS_FILE)))) {
+  const fs = fileSystem("loadAdapter(format: 'peft')");
+  const file = fs.join(dir, PEFT_WEIGHTS_FILE);
+  if (!(await fs.exists(file)) && (await fs.exists(fs.join(dir, PEFT_PICKLE_WEIGHTS_FILE)))) {
     throw new FileFormatError(
-      join(dir, PEFT_PICKLE_WEIGHTS_FILE),
+      fs.join(dir, PEFT_PICKLE_WEIGHTS_FILE),
       `pickle weights are not read (unsafe and PyTorch-specific); save the adapter with safe_serialization=True to get ${PEFT_WEIGHTS_FILE}`,
     );
   }
@@ -158,7 +157,7 @@ function groupPeftTensors(tensors: Map<string, SafetensorsTensor>, file: string)
 
 /** Builds a LoRA PeftModel on `backbone` from a Hugging Face PEFT adapter directory. */
 async function loadPeft(backbone: Backbone, dir: string): Promise<PeftModel> {
-  const configFile = join(dir, PEFT_CONFIG_FILE);
+  const configFile = fileSystem("loadAdapter(format: 'peft')").join(dir, PEFT_CONFIG_FILE);
   const config = await readPeftConfig(configFile);
   checkPeftLoraConfig(config, configFile);
   const { file, tensors } = await readPeftWeights(dir);
@@ -239,7 +238,8 @@ async function loadPeft(backbone: Backbone, dir: string): Promise<PeftModel> {
 /** True when `dir` holds a Hugging Face PEFT adapter config (any `peft_type`; non-LoRA ones are refused on load). */
 async function detectPeft(dir: string): Promise<boolean> {
   try {
-    const config = JSON.parse(await readFile(join(dir, PEFT_CONFIG_FILE), 'utf8')) as Record<string, unknown>;
+    const fs = fileSystem('loadPeftModel');
+    const config = JSON.parse(new TextDecoder().decode(await fs.readFile(fs.join(dir, PEFT_CONFIG_FILE)))) as Record<string, unknown>;
     return typeof config.peft_type === 'string' && config.format !== 'vpeft-adapter';
   } catch {
     return false;
