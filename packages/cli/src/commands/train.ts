@@ -134,6 +134,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   }
   if (!values.data) throw new UsageError('vpeft train needs --data (e.g. mnist, emoji, vtab1k:<root>:<task>) or --task NAME=DATA (several tasks)');
 
+  const cache = values['no-cache'] ? false : { dir: values['cache-dir'] as string | undefined, limitBytes: values['cache-limit'] === undefined ? undefined : parseBytes(String(values['cache-limit']), '--cache-limit') };
   // The data first: a damaged split file is reported before the backend and the model are loaded.
   const skip = new SkipLog(Boolean(values['skip-corrupt']));
   const task = await loadTaskData(String(values.data), recipe.seed, { skipCorrupt: skip.enabled });
@@ -152,7 +153,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
     resume: Boolean(values.resume),
     workers: workers > 1 ? workers : undefined,
     skip,
-    cache: values['no-cache'] ? false : { dir: values['cache-dir'] as string | undefined, limitBytes: values['cache-limit'] === undefined ? undefined : parseBytes(String(values['cache-limit']), '--cache-limit') },
+    cache,
   });
   out.result(
     { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } }, skipped: skip.report() },
