@@ -151,5 +151,11 @@ describe('vpeft train and the feature cache', () => {
     const off = await vpeft(['train', '--backbone', 'vit_tiny_patch7_28_mnist04', '--data', data, '--epochs', '1', '--batch-size', '4', '--method', 'lora:r=2'], env);
     expect(off.code, off.stderr).toBe(0);
     expect(off.stderrLines.filter((l) => l.startsWith('feature cache'))).toEqual(['feature cache off: a method acts in (or trains) block 0, so no block is frozen']);
+    const size = await vpeft(['cache', '--json'], env);
+    expect(JSON.parse(size.stdout)).toMatchObject({ dir: join(dir, 'cli'), bytes: expect.any(Number) });
+    expect(JSON.parse(size.stdout).bytes).toBeGreaterThan(8 * 13_056);
+    const cleared = await vpeft(['cache', '--clear'], env);
+    expect(cleared.code).toBe(0);
+    expect(cleared.stdout).toMatch(/^feature cache .*: removed [\d.]+ kB; 0 B left\n$/);
   }, 120_000);
 });
