@@ -5,6 +5,7 @@ export default defineConfig({
   ...packageBuild,
   entry: {
     ...(packageBuild.entry as Record<string, string>),
+    browser: 'src/browser.ts',
     // Loaded by createDataParallelTrainer as a worker_threads entry (new URL('./parallel/gradient-worker.js', import.meta.url)).
     'parallel/gradient-worker': 'src/parallel/gradient-worker.ts',
   },

@@ -10,6 +10,7 @@ import {
   type ParameterRole,
   type SiteInfo,
   type SiteRunner,
+  frozenUnits,
   TapRecorder,
   withoutGradient,
   isFrozenOutput,
@@ -220,20 +221,17 @@ export class LayersModelBackbone implements Backbone {
    */
   private frozenNodes(sites: SiteRunner): FrozenPart | undefined {
     if (!sites.active) return undefined;
-    const live = new Set<string>();
-    const trains = (name: string) => {
-      const p = this.parameters.get(name);
-      return p.trainable || p.variable.trainable;
-    };
-    for (const node of this.nodes) {
-      const name = node.layer.name;
-      if (node.inputs.some((input) => live.has(input)) || sites.active(name) || node.params.some(trains)) live.add(name);
-    }
-    const nodes = new Set(this.nodes.map((n) => n.layer.name).filter((name) => !live.has(name)));
+    const units = this.nodes.map((node) => ({
+      name: node.layer.name,
+      inputs: node.inputs,
+      parameters: node.params.map((name) => this.parameters.get(name)),
+      sites: [node.layer.name],
+    }));
+    const nodes = frozenUnits(units, (name) => sites.active!(name));
     if (nodes.size === 0) return undefined;
     const frontier = new Set<string>();
     for (const node of this.nodes) {
-      if (live.has(node.layer.name)) for (const input of node.inputs) if (nodes.has(input)) frontier.add(input);
+      if (!nodes.has(node.layer.name)) for (const input of node.inputs) if (nodes.has(input)) frontier.add(input);
     }
     if (nodes.has(this.config.featuresLayer)) frontier.add(this.config.featuresLayer);
     return { nodes, frontier: [...frontier] };

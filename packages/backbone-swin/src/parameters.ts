@@ -1,4 +1,4 @@
-import { init, type Initializer, type ParameterRole } from '@vpeft/core';
+import { init, type Initializer, type ParameterPlace, type ParameterRole } from '@vpeft/core';
 import { stageDim, stageWindow, type SwinConfig } from './config';
 
 /** One parameter a Swin Transformer creates: its timm name, shape, initialiser and role. */
@@ -7,6 +7,8 @@ export interface SwinParameterSpec {
   shape: number[];
   init: Initializer;
   role: ParameterRole;
+  /** Its block (global index; none for the patch merging between stages) and stage. */
+  place: ParameterPlace;
 }
 
 /**
@@ -16,7 +18,8 @@ export interface SwinParameterSpec {
  */
 export function swinParameterSpecs(config: SwinConfig): SwinParameterSpec[] {
   const specs: SwinParameterSpec[] = [];
-  const add = (name: string, shape: number[], initializer: Initializer, role: ParameterRole) => specs.push({ name, shape, init: initializer, role });
+  let place: ParameterPlace = {};
+  const add = (name: string, shape: number[], initializer: Initializer, role: ParameterRole) => specs.push({ name, shape, init: initializer, role, place });
   const weight = init.truncatedNormal(0.02);
   const norm = (name: string, dim: number) => {
     add(`${name}.weight`, [dim], init.ones(), 'norm-weight');
@@ -26,16 +29,19 @@ export function swinParameterSpecs(config: SwinConfig): SwinParameterSpec[] {
   add('patch_embed.proj.weight', [p * p * c, embedDim], init.kaimingUniform(Math.sqrt(5)), 'weight');
   add('patch_embed.proj.bias', [embedDim], init.zeros(), 'bias');
   norm('patch_embed.norm', embedDim);
+  let global = 0;
   config.depths.forEach((depth, s) => {
     const d = stageDim(config, s);
     const hidden = d * config.mlpRatio;
     const w = stageWindow(config, s);
+    place = { stage: s };
     if (s > 0) {
       norm(`layers.${s}.downsample.norm`, 2 * d);
       add(`layers.${s}.downsample.reduction.weight`, [2 * d, d], weight, 'weight');
     }
-    for (let j = 0; j < depth; j++) {
+    for (let j = 0; j < depth; j++, global++) {
       const b = `layers.${s}.blocks.${j}`;
+      place = { block: global, stage: s };
       norm(`${b}.norm1`, d);
       add(`${b}.attn.qkv.weight`, [d, 3 * d], weight, 'weight');
       if (config.qkvBias) add(`${b}.attn.qkv.bias`, [3 * d], init.zeros(), 'bias');
@@ -49,6 +55,7 @@ export function swinParameterSpecs(config: SwinConfig): SwinParameterSpec[] {
       add(`${b}.mlp.fc2.bias`, [d], init.zeros(), 'bias');
     }
   });
+  place = {};
   norm('norm', stageDim(config, config.depths.length - 1));
   return specs;
 }

@@ -21,8 +21,8 @@ export function buildSwinSites(c: SwinConfig): SiteInfo[] {
     if (s > 0) {
       const m = `layers.${s}.downsample`;
       sites.push(
-        { name: `${m}.norm`, kind: 'norm', dim: 2 * d, weight: `${m}.norm.weight`, bias: `${m}.norm.bias` },
-        { name: `${m}.reduction`, kind: 'linear', inFeatures: 2 * d, outFeatures: d, weight: `${m}.reduction.weight` },
+        { name: `${m}.norm`, kind: 'norm', stage: s, dim: 2 * d, weight: `${m}.norm.weight`, bias: `${m}.norm.bias` },
+        { name: `${m}.reduction`, kind: 'linear', stage: s, inFeatures: 2 * d, outFeatures: d, weight: `${m}.reduction.weight` },
       );
     }
     const hidden = d * c.mlpRatio;
@@ -30,17 +30,17 @@ export function buildSwinSites(c: SwinConfig): SiteInfo[] {
       const b = `layers.${s}.blocks.${j}`;
       const block = global;
       const linearSite = (name: string, inF: number, outF: number, extra: Partial<SiteInfo> = {}): SiteInfo => ({
-        name: `${b}.${name}`, kind: 'linear', block, inFeatures: inF, outFeatures: outF,
+        name: `${b}.${name}`, kind: 'linear', block, stage: s, inFeatures: inF, outFeatures: outF,
         weight: `${b}.${name}.weight`, bias: name === 'attn.qkv' && !c.qkvBias ? undefined : `${b}.${name}.bias`, ...extra,
       });
-      const normSite = (name: string): SiteInfo => ({ name: `${b}.${name}`, kind: 'norm', block, dim: d, weight: `${b}.${name}.weight`, bias: `${b}.${name}.bias` });
+      const normSite = (name: string): SiteInfo => ({ name: `${b}.${name}`, kind: 'norm', block, stage: s, dim: d, weight: `${b}.${name}.weight`, bias: `${b}.${name}.bias` });
       sites.push(
-        { name: `${b}.tokens`, kind: 'tokens', block, dim: d, grid: [res, res] },
-        { name: `${b}.attn`, kind: 'branch', block, dim: d, branch: 'attn' },
+        { name: `${b}.tokens`, kind: 'tokens', block, stage: s, dim: d, grid: [res, res] },
+        { name: `${b}.attn`, kind: 'branch', block, stage: s, dim: d, branch: 'attn' },
         normSite('norm1'),
         linearSite('attn.qkv', d, 3 * d, { slices: { q: [0, d], k: [d, 2 * d], v: [2 * d, 3 * d] } }),
         linearSite('attn.proj', d, d),
-        { name: `${b}.mlp`, kind: 'branch', block, dim: d, branch: 'mlp' },
+        { name: `${b}.mlp`, kind: 'branch', block, stage: s, dim: d, branch: 'mlp' },
         normSite('norm2'),
         linearSite('mlp.fc1', d, hidden),
         linearSite('mlp.fc2', hidden, d),

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  blockSteps,
   dropPath,
+  frozenPrefixLength,
   gelu,
   hashSeed,
   identitySiteRunner,
@@ -74,7 +76,7 @@ export class Swin implements Backbone {
     const seed = options.seed ?? 0;
     for (const spec of swinParameterSpecs(config)) {
       const value = options.initialize === 'zeros' ? tf.zeros(spec.shape) : initialize(spec.init, spec.shape, hashSeed(spec.name, seed));
-      this.parameters.create(spec.name, value, spec.role, 'backbone', false);
+      this.parameters.create(spec.name, value, spec.role, 'backbone', false, spec.place);
     }
     let global = 0;
     config.depths.forEach((depth, s) => {
@@ -130,24 +132,12 @@ export class Swin implements Backbone {
 
   /**
    * How many leading steps (0: the embedding, g + 1: block g with its patch merging) no gradient can
-   * reach: none of their parameters trains and no method acts at their sites. 0 when the runner cannot tell.
+   * reach (see `frozenUnits`); 0 when the runner cannot tell. The step after the last block always runs on the tape.
    */
   private frozenStages(sites: SiteRunner): number {
     if (!sites.active) return 0;
-    const firstBlock = (s: number) => this.blocks.find((b) => b.stage === s)!.global;
-    const stepOf = (name: string) => {
-      const block = /^layers\.(\d+)\.blocks\.(\d+)\./.exec(`${name}.`);
-      if (block) return firstBlock(Number(block[1])) + Number(block[2]) + 1;
-      const merge = /^layers\.(\d+)\.downsample\./.exec(`${name}.`);
-      if (merge) return firstBlock(Number(merge[1])) + 1;
-      return name.startsWith('patch_embed') ? 0 : this.blocks.length + 1;
-    };
-    let first = this.blocks.length + 1;
-    for (const p of this.parameters.list()) {
-      if (p.owner === 'backbone' && (p.trainable || p.variable.trainable)) first = Math.min(first, stepOf(p.name));
-    }
-    for (const site of this.siteList) if (sites.active(site.name)) first = Math.min(first, stepOf(site.name));
-    return first;
+    const steps = blockSteps(this.parameters.list(), this.siteList, this.blocks.length);
+    return Math.min(frozenPrefixLength(steps, (name) => sites.active!(name)), this.blocks.length + 1);
   }
 
   /** The first `count` steps as in inference — off the tape, one tidy per step — with training semantics. */

@@ -17,6 +17,9 @@ interface AdapterLike {
   isFallbackAdapter?: boolean;
 }
 
+/** Dawn's npm package: WebGPU for Node. */
+const DAWN_PACKAGE = 'webgpu';
+
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
 
 /**
@@ -30,7 +33,8 @@ export async function findGpu(): Promise<GpuLike | undefined> {
   if (typeof process === 'undefined' || !process.versions?.node) return undefined;
   let dawn: { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
   try {
-    dawn = (await import(/* @vite-ignore */ 'webgpu')) as unknown as typeof dawn;
+    // A variable specifier: bundlers leave it to run time, so Dawn (Node only) stays out of browser bundles.
+    dawn = (await import(/* @vite-ignore */ DAWN_PACKAGE)) as unknown as typeof dawn;
   } catch {
     return undefined;
   }

@@ -122,8 +122,7 @@ function isNotFound(error: unknown, name: string): boolean {
  * working directory).
  */
 async function importPlugin(spec: string, installed: Map<string, string>, where: string): Promise<void> {
-  const looksLikePath = spec.startsWith('.') || isAbsolute(spec) || existsSync(spec);
-  if (looksLikePath) {
+  if (isPathSpec(spec)) {
     const path = resolve(spec);
     if (!existsSync(path)) throw new UsageError(`${where} ${spec}: no such file or folder`);
     let file = path;
@@ -171,12 +170,47 @@ export async function discoverPlugins(extra: readonly string[] = []): Promise<st
   return listMethods();
 }
 
+/** Whether a plugin spec names a path (else a package name). */
+function isPathSpec(spec: string): boolean {
+  return spec.startsWith('.') || isAbsolute(spec) || existsSync(spec);
+}
+
 /**
- * Makes `extra` plugins reach the data-parallel workers: adds them (paths made absolute) to
- * {@link PLUGINS_ENV} of this process, which worker threads inherit.
+ * Adds plugins for this run (`--plugin`, a config file's `plugins:`) to {@link PLUGINS_ENV}, paths made
+ * absolute (against `base`, default the working directory), so {@link discoverPlugins} and the
+ * data-parallel workers (which inherit the environment) import them. `runCli` restores the
+ * variable when the command ends.
  */
-export function exportPluginsToWorkers(extra: readonly string[]): void {
-  const absolute = extra.map((spec) => (spec.startsWith('.') || existsSync(spec) ? resolve(spec) : spec));
-  const all = [...new Set([...pluginsFromEnv(), ...absolute])];
-  if (all.length) process.env[PLUGINS_ENV] = all.join(',');
+export function usePlugins(specs: readonly string[], base = process.cwd()): void {
+  if (specs.length === 0) return;
+  const absolute = specs.map((spec) => (spec.startsWith('.') || isAbsolute(spec) || existsSync(resolve(base, spec)) ? resolve(base, spec) : spec));
+  process.env[PLUGINS_ENV] = [...new Set([...pluginsFromEnv(), ...absolute])].join(',');
+}
+
+/** Takes every `--plugin X` / `--plugin=X` out of `args` (a global option of every command). */
+export function takePluginOptions(args: readonly string[]): { args: string[]; plugins: string[] } {
+  const rest: string[] = [];
+  const plugins: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--plugin') {
+      const value = args[++i];
+      if (value === undefined || value.startsWith('--')) throw new UsageError('--plugin needs a package name or a path (e.g. --plugin vpeft-method-foo or --plugin ./my-plugin)');
+      plugins.push(value);
+    } else if (arg.startsWith('--plugin=')) {
+      plugins.push(arg.slice('--plugin='.length));
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { args: rest, plugins };
+}
+
+/** The `plugins:` list of a config file (package names or paths, paths relative to the file), checked. */
+export function pluginsFromConfig(value: unknown, file: string): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0)) {
+    throw new UsageError(`--config ${file}: plugins must be a list of package names or paths, got ${JSON.stringify(value)}`);
+  }
+  usePlugins(value as string[], dirname(resolve(file)));
 }

@@ -8,7 +8,7 @@ import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { mergeCommand } from './commands/merge';
 import { trainCommand } from './commands/train';
-import { discoverPlugins } from './plugins';
+import { discoverPlugins, PLUGINS_ENV, takePluginOptions, usePlugins } from './plugins';
 import { debugRequested, reportError } from './error-boundary';
 import { UsageError } from './errors';
 import { processOutput, type Output } from './output';
@@ -45,6 +45,9 @@ common options:
   --weights W    timm .safetensors weights for a ViT config name
   --method M     a method and its options, e.g. lora:r=8,slices=q|v  (repeat to compose, in order)
   --backend X    auto (default), tfjs-node-gpu, tfjs-node, webgpu, wasm, cpu (or VPEFT_BACKEND)
+  --plugin P     import a vpeft plugin (package name or path) that registers methods, backbones or
+                 adapter formats; repeatable. Installed packages with the package.json keyword
+                 "vpeft-plugin" load by themselves; also VPEFT_PLUGINS=a,b (workers honour it)
   --json         machine-readable output
   --debug        print the stack trace of an error (also VPEFT_DEBUG=1)
 
@@ -87,9 +90,13 @@ function positiveInt(value: string, option: string): number {
  */
 export async function runCli(argv: string[]): Promise<number> {
   const debug = debugRequested(argv);
-  const [command, ...args] = argv.filter((arg) => arg !== '--debug');
-  const json = args.includes('--json');
+  const pluginsEnv = process.env[PLUGINS_ENV];
   try {
+    // --plugin is global: taken out here, imported by every command's plugin discovery (and by workers).
+    const { args: rest, plugins } = takePluginOptions(argv.filter((arg) => arg !== '--debug'));
+    usePlugins(plugins);
+    const [command, ...args] = rest;
+    const json = args.includes('--json');
     const out = processOutput(json);
     switch (command) {
       case undefined:
@@ -125,6 +132,10 @@ export async function runCli(argv: string[]): Promise<number> {
     }
   } catch (error) {
     return reportError(error, { debug });
+  } finally {
+    // --plugin and a config file's plugins: apply to this run only.
+    if (pluginsEnv === undefined) delete process.env[PLUGINS_ENV];
+    else process.env[PLUGINS_ENV] = pluginsEnv;
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Imported by each data-parallel worker of `vpeft train --workers N` (`createDataParallelTrainer`'s
- * `imports`): its default export registers the same method packages as the CLI, so the worker can
- * rebuild the model from its adapter config.
+ * `imports`): its default export imports the same plugins as the CLI — the installed ones (package.json
+ * keyword `vpeft-plugin`) and those in VPEFT_PLUGINS, where `--plugin` and a config file's `plugins:`
+ * put theirs — so the worker can rebuild the model from its adapter config.
  */
 export { discoverPlugins as default } from './plugins';
 

@@ -20,7 +20,7 @@ export {
 } from './backend/backend';
 export { setBackendEnvironment, backendEnvironment, BROWSER_BACKEND_ENVIRONMENT, type BackendEnvironment } from './backend/backend-environment';
 export { globToRegExp, matchesAny } from './params/glob';
-export { ParameterStore, sizeOf, type Parameter, type ParameterRole, type ParameterOwner, type OwnerCount } from './params/parameter';
+export { ParameterStore, sizeOf, type Parameter, type ParameterPlace, type ParameterRole, type ParameterOwner, type OwnerCount } from './params/parameter';
 export { init, initialize, fanIn, fanOut, type Initializer } from './init/initializers';
 export { mulberry32, hashSeed } from './init/random';
 export * from './sites/site';
@@ -41,11 +41,13 @@ export {
   type BackboneDefinition,
   type LoadBackboneOptions,
 } from './backbone/registry';
+export { frozenUnits, frozenPrefixLength, blockSteps, type ForwardUnit } from './backbone/frozen-prefix';
 export { registerBackboneCheckpointLoader, loadBackboneCheckpoint, type BackboneCheckpointLoader } from './backbone/checkpoints';
 export * from './method/method';
 export { defineMethod } from './method/define-method';
 export { registerMethod, unregisterMethod, getMethod, hasMethod, listMethods } from './method/registry';
 export { compose, flattenMethods } from './method/compose';
+export { definePreset, registerPreset, unregisterPreset, hasPreset, getPreset, listPresets, type PresetDefinition } from './method/presets';
 export { applyPeft, type ApplyPeftOptions } from './model/apply-peft';
 export { PeftModel, type MergeReport, type PredictOptions, type PeftModelParts } from './model/peft-model';
 export { SiteChains, type AttachedModule } from './model/site-chain';

@@ -38,3 +38,19 @@ describe('ParameterStore', () => {
     store.dispose();
   });
 });
+
+describe('one trainable flag per parameter', () => {
+  it("a stored parameter's trainable is its variable's own flag, both ways, and it keeps its declared place", () => {
+    const store = new ParameterStore();
+    const p = store.create('blocks.3.w', tf.zeros([2]), 'weight', 'backbone', false, { block: 3, stage: 1 });
+    expect(p.block).toBe(3);
+    expect(p.stage).toBe(1);
+    p.variable.trainable = true;
+    expect(p.trainable).toBe(true);
+    p.trainable = false;
+    expect(p.variable.trainable).toBe(false);
+    const added = store.add({ name: 'x', variable: tf.variable(tf.zeros([1])), role: 'other', owner: 'backbone', trainable: false });
+    expect(added.variable.trainable).toBe(false);
+    store.dispose();
+  });
+});

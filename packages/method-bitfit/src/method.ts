@@ -42,11 +42,6 @@ export const lnTuneMethod = defineMethod<LnTuneOptions>({
   zeroInit: () => true,
 });
 
-function blockIndex(name: string): number | undefined {
-  const match = /^blocks\.(\d+)\./.exec(name);
-  return match ? Number(match[1]) : undefined;
-}
-
 /** Partial-k: trains all parameters of the last k blocks, plus any named by glob (and the head). */
 export const partialMethod = defineMethod<PartialOptions>({
   name: 'partial',
@@ -59,13 +54,13 @@ export const partialMethod = defineMethod<PartialOptions>({
   select: (parameter: Parameter, options, ctx: SelectContext) => {
     if (options.include.some((glob) => globToRegExp(glob).test(parameter.name))) return true;
     if (options.lastBlocks === 0) return false;
-    const depth = ctx.backboneConfig.depth;
-    if (typeof depth !== 'number') {
-      throw new OptionError('lastBlocks', options.lastBlocks, `a backbone with numbered blocks (config.depth); ${String(ctx.backboneConfig.name ?? ctx.backboneConfig.arch)} has none — use include globs`, 'partial');
+    // The block count from the places the backbone declares on its sites (no name parsing).
+    const depth = ctx.sites.reduce((n, site) => (site.block === undefined ? n : Math.max(n, site.block + 1)), 0);
+    if (depth === 0) {
+      throw new OptionError('lastBlocks', options.lastBlocks, `a backbone with numbered blocks; ${String(ctx.backboneConfig.name ?? ctx.backboneConfig.arch)} declares none — use include globs`, 'partial');
     }
     if (options.lastBlocks > depth) throw new OptionError('lastBlocks', options.lastBlocks, `at most the backbone's depth (${depth})`, 'partial');
-    const block = blockIndex(parameter.name);
-    return block !== undefined && block >= depth - options.lastBlocks;
+    return parameter.block !== undefined && parameter.block >= depth - options.lastBlocks;
   },
   zeroInit: () => true,
 });

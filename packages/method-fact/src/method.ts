@@ -14,6 +14,16 @@ function widthOf(site: SiteInfo): number {
 
 /** The matched ViT block weights, checked for the shapes FacT's shared `U`/`V` need. */
 function factTargets(sites: readonly SiteInfo[], options: FactOptions): SiteInfo[] {
+  if (!sites.some((site) => factWeightOf(site) !== undefined && site.block !== undefined)) {
+    // A CNN (or any backbone without ViT blocks): say why FacT cannot apply, not only which names exist.
+    const kinds = [...new Set(sites.map((site) => site.kind))].join('/');
+    throw new OptionError(
+      'targets',
+      options.targets,
+      `a ViT's blocks.{i}.attn.qkv/proj and blocks.{i}.mlp.fc1/fc2: FacT factorises the q/k/v/o/fc1/fc2 updates of all transformer blocks with factors shared across them, and this backbone has no such blocks (only ${kinds || 'no'} sites); on a CNN use ssf or lora:dora=true on its convs`,
+      'fact',
+    );
+  }
   const matched = matchSites(sites, options.targets, { kinds: ['linear'], option: 'targets', method: 'fact' });
   let dim: number | undefined;
   for (const site of matched) {

@@ -30,7 +30,7 @@ function loraTargets(sites: readonly SiteInfo[], options: LoraOptions): SiteInfo
       }
       if (!site.kernelSize) throw new OptionError('targets', site.name, 'conv sites that declare kernelSize', 'lora');
       // A conv site whose op includes a non-linear activation cannot take an additive update after it.
-      const activation = (site as SiteInfo & { activation?: string }).activation;
+      const activation = site.activation;
       if (activation !== undefined && activation !== 'linear') {
         throw new OptionError('targets', site.name, `conv sites without a fused activation (this one applies "${activation}")`, 'lora');
       }

@@ -1,3 +1,4 @@
 /** @vpeft/pretrained — small pre-trained backbones that install offline, with model cards. */
-export { PRETRAINED_VIT_MNIST, MNIST_PRETRAIN_CLASSES, mnistToImages, loadPretrainedViTMnist, pretrainedWeightsPath, type PretrainedModel } from './vit-mnist';
+export * from './browser';
+export { loadPretrainedViTMnist, pretrainedWeightsPath } from './weights-path';
 export { pretrainedBackbones } from './register';

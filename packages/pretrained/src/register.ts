@@ -1,5 +1,6 @@
 import { defineBackbone, registerBackbone } from '@vpeft/core';
-import { loadPretrainedViTMnist, PRETRAINED_VIT_MNIST } from './vit-mnist';
+import { PRETRAINED_VIT_MNIST } from './vit-mnist';
+import { loadPretrainedViTMnist } from './weights-path';
 
 /** `vit_tiny_patch7_28_mnist04`, the shipped pre-trained ViT, as a registered backbone. */
 export const pretrainedBackbones = [

@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadViT, resolveViTConfig, type ViT, type ViTConfig } from '@vpeft/core';
+import { resolveViTConfig, type ViTConfig } from '@vpeft/core';
 
 /** The MNIST digits the model was pre-trained on (its class order). Digits 5-9 were never seen. */
 export const MNIST_PRETRAIN_CLASSES = [0, 1, 2, 3, 4] as const;
@@ -38,7 +36,7 @@ export const PRETRAINED_VIT_MNIST: PretrainedModel = {
  * MNIST digits (784 values in [0, 1] each) to the model's input: `[B, 28, 28, 3]`, grey replicated
  * to RGB and normalised with ImageNet mean/std.
  */
-export function mnistToImages(digits: readonly (readonly number[])[]): tf.Tensor4D {
+export function mnistToImages(digits: readonly ArrayLike<number>[]): tf.Tensor4D {
   const out = new Float32Array(digits.length * 784 * 3);
   digits.forEach((pixels, n) => {
     for (let p = 0; p < 784; p++) {
@@ -47,16 +45,4 @@ export function mnistToImages(digits: readonly (readonly number[])[]): tf.Tensor
     }
   });
   return tf.tensor4d(out, [digits.length, 28, 28, 3]);
-}
-
-const requireHere = createRequire(import.meta.url);
-
-/** Path of a shipped weights file. */
-export function pretrainedWeightsPath(model: PretrainedModel = PRETRAINED_VIT_MNIST): string {
-  return join(dirname(requireHere.resolve('@vpeft/pretrained/package.json')), 'weights', model.file);
-}
-
-/** Loads the shipped, pre-trained `vit_tiny_patch7_28_mnist04` backbone (offline). */
-export async function loadPretrainedViTMnist(): Promise<ViT> {
-  return loadViT({ config: PRETRAINED_VIT_MNIST.config, weights: pretrainedWeightsPath(PRETRAINED_VIT_MNIST) });
 }

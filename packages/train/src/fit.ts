@@ -1,24 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputBatchSize, inputTensors, OptionError, PeftModel, VpeftError } from '@vpeft/core';
+import { inputBatchSize, inputTensors, OptionError, VpeftError, type PeftModel } from '@vpeft/core';
 import { AdamW } from './adamw';
-import { removeStaleTemporaries } from './atomic-directory';
-import {
-  bestAdapterDirectory,
-  lastCheckpointDirectory,
-  loadCheckpoint,
-  saveBestAdapter,
-  saveCheckpoint,
-  settingsDifferences,
-  type EvaluationRecord,
-  type RunSettings,
-  type TrainerState,
-} from './checkpoint';
+import { checkpointStore, type CheckpointStore } from './checkpoint-store';
 import type { TrainBatch, TrainData, TrainableModel } from './data';
 import { CheckpointError, NonFiniteLossError } from './errors';
 import { evaluate } from './evaluate';
 import { clipByGlobalNorm, parallelTrainingGradients, trainingGradients, type TrainingGradients } from './gradients';
 import { resolveFitOptions, type EvaluatorResult, type FitOptions, type ResolvedFitOptions } from './options';
 import { ThroughputMeter } from './progress';
+import { settingsDifferences, type EvaluationRecord, type RunSettings, type TrainerState } from './run-state';
 import { learningRateAt, resolveSchedule } from './schedule';
 import { decaysWeight } from './weight-decay';
 
@@ -59,11 +49,12 @@ export interface FitResult {
 export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableModel, train: TrainData<B>, options: FitOptions<B>): Promise<FitResult> {
   const o = resolveFitOptions(options);
   const needsPeftModel = (!o.stepGradients && 'a stepGradients function') || (o.eval !== undefined && !o.evaluator && 'an evaluator');
-  if (needsPeftModel && !(model instanceof PeftModel)) throw new VpeftError(`fit: the model is not a PeftModel; give ${needsPeftModel} for it`);
+  if (needsPeftModel && !isPeftModel(model)) throw new VpeftError(`fit: the model is not a PeftModel; give ${needsPeftModel} for it`);
   if (!train || typeof train.batches !== 'function') throw new OptionError('train', train, '{ stepsPerEpoch, batches(context) }', 'fit');
   if (!Number.isInteger(train.stepsPerEpoch) || train.stepsPerEpoch < 1) throw new OptionError('train.stepsPerEpoch', train.stepsPerEpoch, 'a positive integer', 'fit');
   const parameters = model.trainableParameters();
   if (parameters.length === 0) throw new VpeftError('fit: the model has no trainable parameters');
+  const checkpoints = o.checkpointDir === undefined ? undefined : { dir: o.checkpointDir, store: checkpointStore() };
   const settings = runSettings(o, train.stepsPerEpoch);
   const optimizer = new AdamW(
     parameters.map((p) => ({ name: p.name, variable: p.variable, decay: decaysWeight(p, o.optimizer.noWeightDecay) })),
@@ -74,15 +65,15 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
   try {
     let state: TrainerState = { format: 'vpeft-trainer-state', formatVersion: 1, step: 0, epoch: 0, batchesDoneInEpoch: 0, lastLoss: null, settings, best: null, evaluations: [] };
     let resumedFromStep: number | null = null;
-    if (o.resume && o.checkpointDir) {
-      await removeStaleTemporaries(o.checkpointDir);
-      const loaded = await loadCheckpoint(o.checkpointDir, model, optimizer);
+    if (o.resume && checkpoints) {
+      await checkpoints.store.removeStaleTemporaries(checkpoints.dir);
+      const loaded = await checkpoints.store.loadCheckpoint(checkpoints.dir, model, optimizer);
       if (loaded) {
         const differences = settingsDifferences(loaded.settings, settings);
         if (differences.length) throw new CheckpointError(`cannot resume from ${o.checkpointDir}: the run's settings differ: ${differences.join('; ')}`);
         state = loaded;
         resumedFromStep = loaded.step;
-        if (loaded.best) best = await readBestSnapshot(o.checkpointDir, model);
+        if (loaded.best) best = await readBestSnapshot(checkpoints.store, checkpoints.dir, model);
       }
     }
     let stepsThisRun = 0;
@@ -126,8 +117,8 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
         stepsThisRun++;
         index++;
         state = { ...state, step: state.step + 1, epoch, batchesDoneInEpoch: index, lastLoss: computed.loss };
-        if (o.checkpointDir && o.checkpointEvery && state.step % o.checkpointEvery === 0 && index < train.stepsPerEpoch) {
-          await saveCheckpoint(o.checkpointDir, model, optimizer, state, o.checkpointHooks);
+        if (checkpoints && o.checkpointEvery && state.step % o.checkpointEvery === 0 && index < train.stepsPerEpoch) {
+          await checkpoints.store.saveCheckpoint(checkpoints.dir, model, optimizer, state, o.checkpointHooks);
         }
         await o.onProgress?.({
           step: state.step,
@@ -156,11 +147,11 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
         state = { ...state, evaluations: [...state.evaluations, record], best: isBest ? record : state.best };
         if (isBest) {
           best = await snapshotTrainable(model);
-          if (o.checkpointDir) await saveBestAdapter(o.checkpointDir, model, record);
+          if (checkpoints) await checkpoints.store.saveBestAdapter(checkpoints.dir, model, record);
         }
         await o.onEvaluation?.(record, isBest);
       }
-      if (o.checkpointDir) await saveCheckpoint(o.checkpointDir, model, optimizer, state, o.checkpointHooks);
+      if (checkpoints) await checkpoints.store.saveCheckpoint(checkpoints.dir, model, optimizer, state, o.checkpointHooks);
     }
     if (o.restoreBest && best) restoreSnapshot(model, best);
     const memory = meter.memory();
@@ -170,14 +161,20 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
       evaluations: state.evaluations,
       best: state.best,
       resumedFromStep,
-      ...(o.checkpointDir ? { lastCheckpointDir: await lastCheckpointDirectory(o.checkpointDir) } : {}),
-      ...(o.checkpointDir && state.best ? { bestAdapterDir: await bestAdapterDirectory(o.checkpointDir) } : {}),
+      ...(checkpoints ? { lastCheckpointDir: await checkpoints.store.lastCheckpointDirectory(checkpoints.dir) } : {}),
+      ...(checkpoints && state.best ? { bestAdapterDir: await checkpoints.store.bestAdapterDirectory(checkpoints.dir) } : {}),
       imagesPerSecond: meter.imagesPerSecond,
       peakMemoryBytes: memory.peakMemoryBytes,
     };
   } finally {
     optimizer.dispose();
   }
+}
+
+/** Whether `model` can be trained and scored by the default step and `evaluate` (structurally, so a PeftModel of another copy of core passes). */
+function isPeftModel(model: TrainableModel): model is PeftModel {
+  const m = model as Partial<PeftModel>;
+  return typeof m.forward === 'function' && typeof m.predict === 'function' && typeof m.numClasses === 'number';
 }
 
 function runSettings<B extends TrainBatch>(o: ResolvedFitOptions<B>, stepsPerEpoch: number): RunSettings {
@@ -209,8 +206,8 @@ function restoreSnapshot(model: TrainableModel, snapshot: Map<string, Float32Arr
 }
 
 /** The best adapter's trainable values: loaded into the model (its own format) and read back; the model keeps its current values. */
-async function readBestSnapshot(checkpointDir: string, model: TrainableModel): Promise<Map<string, Float32Array> | undefined> {
-  const dir = await bestAdapterDirectory(checkpointDir);
+async function readBestSnapshot(store: CheckpointStore, checkpointDir: string, model: TrainableModel): Promise<Map<string, Float32Array> | undefined> {
+  const dir = await store.bestAdapterDirectory(checkpointDir);
   if (!dir) return undefined;
   const current = await snapshotTrainable(model);
   await model.loadAdapter(dir);

@@ -5,15 +5,11 @@
  * gradient loop (`lossGradients`) and data-parallel training on worker threads
  * (`createDataParallelTrainer`).
  */
-export { fit, type FitResult } from './fit';
-export { resolveFitOptions, type FitOptions, type FitOptimizerOptions, type ResolvedFitOptions, type EvaluatorResult } from './options';
-export type { TrainBatch, ImageBatch, TrainData, EpochContext, EvalData, TrainableModel } from './data';
-export { evaluate, type EvaluateOptions, type EvaluationResult } from './evaluate';
-export { AdamW, validateAdamWOptions, type AdamWOptions, type AdamWParameter, type AdamWState, type NamedTensor } from './adamw';
-export { decaysWeight, DEFAULT_NO_WEIGHT_DECAY } from './weight-decay';
-export { learningRateAt, resolveSchedule, BENCHMARK_SCHEDULE, type ScheduleOptions, type ResolvedSchedule } from './schedule';
-export { smoothedCrossEntropySum, crossEntropySum, trainingTargets } from './loss';
-export { lossGradients, trainingGradients, parallelTrainingGradients, clipByGlobalNorm, type LossGradientsOptions, type TrainingGradients } from './gradients';
+// Checkpoints on disk, installed on import (the browser entry has none).
+import './node-checkpoint-store';
+
+export * from './browser';
+export { fileCheckpointStore } from './node-checkpoint-store';
 export { createDataParallelTrainer, splitBatch, type BatchGradients, type DataParallelOptions, type DataParallelTrainer } from './parallel/data-parallel-trainer';
 export {
   saveCheckpoint,
@@ -22,28 +18,19 @@ export {
   readTrainerState,
   lastCheckpointDirectory,
   bestAdapterDirectory,
-  settingsDifferences,
   LAST_CHECKPOINT,
   BEST_CHECKPOINT,
   OPTIMIZER_STATE_FILE,
   TRAINER_STATE_FILE,
   BEST_METRICS_FILE,
-  type TrainerState,
-  type RunSettings,
-  type EvaluationRecord,
-  type TaskMetrics,
-  type CheckpointStage,
-  type CheckpointHooks,
 } from './checkpoint';
 export { replaceDirectory, resolveCommittedDirectory } from './atomic-directory';
-export { ThroughputMeter, wasmHeapBytes, type ProgressEvent } from './progress';
-export { NonFiniteLossError, CheckpointError } from './errors';
 export {
   planFeatureCache,
   prepareFeatureCache,
   cacheSplit,
-  formatBytes,
   backboneChecksum,
+  formatBytes,
   type CacheableSplit,
   type FeatureCacheOptions,
   type FeatureCachePlan,

@@ -4,9 +4,9 @@ import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
 import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
-import { discoverPlugins } from '../plugins';
+import { discoverPlugins, pluginsFromConfig } from '../plugins';
 import { UsageError } from '../errors';
-import { parseMethodSpec } from '../method-spec';
+import { parseMethodSpecs } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe } from '../run-training';
 import { multiTaskTrain } from './train-multitask';
@@ -115,9 +115,11 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   }
   if (values.config) {
     const file = String(values.config);
-    const fromFile = (await readConfigFile(file, '--config')) as Record<string, unknown>;
+    const { plugins, ...fromFile } = (await readConfigFile(file, '--config')) as Record<string, unknown>;
+    // `plugins:` (names or paths relative to the file) join --plugin for this run and its workers.
+    pluginsFromConfig(plugins, file);
     for (const key of Object.keys(fromFile)) {
-      if (!(key in OPTIONS) || key === 'config') throw new UsageError(`--config ${file}: unknown option "${key}"; allowed: ${Object.keys(OPTIONS).filter((k) => k !== 'config' && k !== 'help').join(', ')}`);
+      if (!(key in OPTIONS) || key === 'config') throw new UsageError(`--config ${file}: unknown option "${key}"; allowed: plugins, ${Object.keys(OPTIONS).filter((k) => k !== 'config' && k !== 'help').join(', ')}`);
     }
     const repeated = Object.fromEntries(REPEATABLE.map((key) => [key, values[key] ?? fromFile[key]]));
     values = { ...fromFile, ...values, ...repeated };
@@ -142,7 +144,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   skip.addLoaded([task.train, task.val, task.test]);
   const backend = await startBackend(values.backend);
   await discoverPlugins();
-  const methods = ((values.method as string[] | undefined) ?? []).map(parseMethodSpec);
+  const methods = parseMethodSpecs((values.method as string[] | undefined) ?? []);
   const { backbone, description, pretrained } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined });
   if (!pretrained) out.note(`note: ${description} — PEFT on random weights measures nothing useful; pass a pre-trained backbone`);
   out.note(`backend ${describeBackend(backend)}; backbone ${description}; data ${task.name} (${task.train.samples.length} train, ${task.val.samples.length} val, ${task.test.samples.length} test, ${task.numClasses} classes)`);

@@ -55,7 +55,6 @@ export function applyPeft(backbone: Backbone, methods: MethodInput | readonly ne
         for (const p of backbone.parameters.list()) {
           if (definition.select(p, methodOptions, { backboneConfig: backbone.config, sites })) {
             p.trainable = true;
-            p.variable.trainable = true;
             p.selectedBy ??= owner;
             selected++;
           }
@@ -105,7 +104,6 @@ export function applyPeft(backbone: Backbone, methods: MethodInput | readonly ne
     for (const name of [...created, 'head.weight']) store.remove(name);
     for (const { p, trainable, selectedBy } of before) {
       p.trainable = trainable;
-      p.variable.trainable = trainable;
       p.selectedBy = selectedBy;
     }
     throw error;

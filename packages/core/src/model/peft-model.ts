@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone } from '../backbone/backbone';
 import { inputBatchSize, inputTensors, sliceInput, type BackboneInput, type FrozenOutput, type FrozenPartInfo, type NoFrozenPart } from '../backbone/frozen-output';
+import { frozenUnits } from '../backbone/frozen-prefix';
 import { VpeftError } from '../errors/errors';
 import type { MethodInstance } from '../method/method';
 import type { Parameter, ParameterStore } from '../params/parameter';
@@ -100,9 +101,14 @@ export class PeftModel {
     return { kind: 'frozen-output', key, tensors };
   }
 
-  /** Whether any parameter other than the head's is trainable (else the backbone needs no gradient). */
+  /**
+   * Whether a gradient can reach anything before the head: the whole backbone, with the methods'
+   * parameters, as one unit of the shared frozen-part rule (`frozenUnits`). Methods act through their
+   * parameters, so sites need not be asked.
+   */
   private trainsBeforeHead(): boolean {
-    return this.parameters.list().some((p) => p.trainable && p.owner !== 'head');
+    const body = { name: 'body', inputs: [], parameters: this.parameters.list().filter((p) => p.owner !== 'head'), sites: [] };
+    return frozenUnits([body], () => false).size === 0;
   }
 
   /** Logits `[B, numClasses]` (training mode enables dropout/drop-path). Call inside a tidy or dispose the result. */

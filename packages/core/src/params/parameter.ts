@@ -8,14 +8,31 @@ export type ParameterRole = 'weight' | 'bias' | 'norm-weight' | 'norm-bias' | 'e
 /** Who a parameter belongs to: the backbone, the classification head, or a method instance by name. */
 export type ParameterOwner = 'backbone' | 'head' | (string & {});
 
-/** A named tf.Variable with its role, owner and trainable flag. */
-export interface Parameter {
+/**
+ * Where a backbone parameter sits in the forward pass, declared by the backbone (so methods and
+ * frozen-prefix execution need not parse names).
+ */
+export interface ParameterPlace {
+  /**
+   * The index of the block (forward order, counted over the whole backbone) whose step runs it;
+   * undefined outside the blocks (embeddings before the first block, the final norm after the last).
+   */
+  readonly block?: number;
+  /** The stage (resolution level) of a hierarchical backbone (Swin, a CNN): 0 first. */
+  readonly stage?: number;
+}
+
+/** A named tf.Variable with its role, owner, place and trainable flag. */
+export interface Parameter extends ParameterPlace {
   /** Dotted timm-style name, e.g. `blocks.3.attn.qkv.weight` or `lora.blocks.3.attn.qkv.lora_A`. */
   readonly name: string;
   readonly variable: tf.Variable;
   readonly role: ParameterRole;
   readonly owner: ParameterOwner;
-  /** Whether the optimizer updates it. Frozen parameters get no gradient computed. */
+  /**
+   * Whether the optimizer updates it; frozen parameters get no gradient computed. One flag: once the
+   * parameter is in a {@link ParameterStore}, this reads and writes the tf.Variable's own `trainable`.
+   */
   trainable: boolean;
   /** The partial-based method instance that unfroze this backbone parameter, if any. */
   selectedBy?: string;
@@ -33,9 +50,26 @@ export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** Makes `parameter.trainable` an accessor of its variable's `trainable` (in place; the one flag). */
+function bindTrainable(parameter: Parameter): Parameter {
+  if (Object.getOwnPropertyDescriptor(parameter, 'trainable')?.get) return parameter;
+  const initial = parameter.trainable;
+  const { variable } = parameter;
+  Object.defineProperty(parameter, 'trainable', {
+    get: () => variable.trainable,
+    set: (value: boolean) => {
+      variable.trainable = value;
+    },
+    enumerable: true,
+    configurable: false,
+  });
+  variable.trainable = initial;
+  return parameter;
+}
+
 /**
- * An ordered collection of named parameters with freezing by glob and counts per owner.
- * Freezing sets both our flag and the tf.Variable's own `trainable`, so either can be trusted.
+ * An ordered collection of named parameters with freezing by glob and counts per owner. A
+ * parameter's `trainable` is its tf.Variable's own flag (one flag, see {@link Parameter.trainable}).
  */
 export class ParameterStore {
   private readonly byName = new Map<string, Parameter>();
@@ -43,16 +77,15 @@ export class ParameterStore {
   /** Adds a parameter; names are unique. */
   add(parameter: Parameter): Parameter {
     if (this.byName.has(parameter.name)) throw new VpeftError(`parameter "${parameter.name}" already exists`);
-    parameter.variable.trainable = parameter.trainable;
-    this.byName.set(parameter.name, parameter);
+    this.byName.set(parameter.name, bindTrainable(parameter));
     return parameter;
   }
 
-  /** Creates a tf.Variable from `value` (taken over, not copied) and adds it. */
-  create(name: string, value: tf.Tensor, role: ParameterRole, owner: ParameterOwner, trainable: boolean): Parameter {
+  /** Creates a tf.Variable from `value` (taken over, not copied) and adds it; `place` as the backbone declares it. */
+  create(name: string, value: tf.Tensor, role: ParameterRole, owner: ParameterOwner, trainable: boolean, place: ParameterPlace = {}): Parameter {
     const variable = tf.variable(value, trainable, `${owner}/${name}#${nextVariableId++}`);
     value.dispose();
-    return this.add({ name, variable, role, owner, trainable });
+    return this.add({ name, variable, role, owner, trainable, ...place });
   }
 
   has(name: string): boolean {
@@ -92,10 +125,7 @@ export class ParameterStore {
   /** Sets `trainable` on every parameter matching the glob; returns how many matched. */
   setTrainable(glob: string, trainable: boolean): number {
     const matched = this.match(glob);
-    for (const parameter of matched) {
-      parameter.trainable = trainable;
-      parameter.variable.trainable = trainable;
-    }
+    for (const parameter of matched) parameter.trainable = trainable;
     return matched.length;
   }
 

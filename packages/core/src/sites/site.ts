@@ -81,8 +81,13 @@ export interface SiteInfo {
   /** timm-style dotted name, e.g. `blocks.3.attn.qkv`, `blocks.3.mlp`, `blocks.0.tokens`, `features`. */
   readonly name: string;
   readonly kind: SiteKind;
-  /** The block index for sites inside a block. */
+  /**
+   * The index of the block (forward order, over the whole backbone) whose step runs this site;
+   * undefined outside the blocks. Same numbering as a parameter's `block` (`ParameterPlace`).
+   */
   readonly block?: number;
+  /** The stage (resolution level) of a hierarchical backbone (Swin, a CNN): 0 first. */
+  readonly stage?: number;
   /** `linear`/`conv`: input and output features (channels). */
   readonly inFeatures?: number;
   readonly outFeatures?: number;
@@ -98,6 +103,12 @@ export interface SiteInfo {
   readonly strides?: readonly [number, number];
   readonly padding?: 'same' | 'valid';
   readonly groups?: number;
+  /**
+   * `conv`/`linear`: a non-linear activation fused into the site's op (Keras' `activation: 'relu'`),
+   * applied before the site's output; absent when the op is linear. An additive update after such an
+   * op is not a low-rank update of the weight, so weight-delta methods (LoRA) refuse these sites.
+   */
+  readonly activation?: string;
   /** `branch`: which branch of the block. */
   readonly branch?: 'attn' | 'mlp';
   /** `tokens`: the patch grid of the backbone's configured input size. */

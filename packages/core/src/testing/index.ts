@@ -5,6 +5,7 @@
 // The suite saves and loads adapters on disk: Node's file system, as core's Node entry installs it.
 import '../io/node-file-system';
 export { describeMethodConformance, type ConformanceOptions } from './conformance';
+export { describeBackboneConformance, type BackboneConformanceOptions } from './backbone-conformance';
 export { describeAttentionSiteConformance, describeTapConformance, type SiteContractOptions } from './site-contracts';
 export { describeFrozenPartConformance, type FrozenPartCase, type FrozenPartConformanceOptions } from './frozen-part';
 export { createTestViT, randomBatch, snapshot, snapshotAsync, read, maxAbsDiff, bitEqual } from './fixtures';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone, BackboneForwardOptions } from '../backbone/backbone';
 import { isFrozenOutput, type BackboneInput, type FrozenOutput, type FrozenPartInfo, type NoFrozenPart } from '../backbone/frozen-output';
+import { blockSteps, frozenPrefixLength } from '../backbone/frozen-prefix';
 import { ShapeMismatchError, VpeftError } from '../errors/errors';
 import { hashSeed } from '../init/random';
 import { init, initialize, type Initializer } from '../init/initializers';
@@ -42,8 +43,9 @@ export class ViT implements Backbone {
     this.inputShape = [config.imageSize, config.imageSize, config.inChannels];
     this.featureDim = config.embedDim;
     const seed = options.seed ?? 0;
+    let block: number | undefined;
     const add = (name: string, shape: number[], initializer: Initializer, role: ParameterRole) =>
-      this.parameters.create(name, initialize(initializer, shape, hashSeed(name, seed)), role, 'backbone', false);
+      this.parameters.create(name, initialize(initializer, shape, hashSeed(name, seed)), role, 'backbone', false, block === undefined ? {} : { block });
     const { embedDim: d, patchSize: p, inChannels: c, mlpDim: m, depth } = config;
     const weight = init.truncatedNormal(0.02);
     const grid = config.imageSize / p;
@@ -58,6 +60,7 @@ export class ViT implements Backbone {
     }
     for (let i = 0; i < depth; i++) {
       const b = `blocks.${i}`;
+      block = i;
       add(`${b}.norm1.weight`, [d], init.ones(), 'norm-weight');
       add(`${b}.norm1.bias`, [d], init.zeros(), 'norm-bias');
       add(`${b}.attn.qkv.weight`, [d, 3 * d], weight, 'weight');
@@ -75,6 +78,7 @@ export class ViT implements Backbone {
         add(`${b}.ls2.gamma`, [d], init.constant(config.layerScale), 'scale');
       }
     }
+    block = undefined;
     add('norm.weight', [d], init.ones(), 'norm-weight');
     add('norm.bias', [d], init.zeros(), 'norm-bias');
     this.siteList = buildSites(config);
@@ -181,23 +185,13 @@ export class ViT implements Backbone {
   }
 
   /**
-   * How many leading stages (0: the embedding, i + 1: block i) no gradient can reach: none of their
-   * parameters trains and no method acts at their sites. 0 when the runner cannot tell (no `active`).
+   * How many leading stages (0: the embedding, i + 1: block i) no gradient can reach (see
+   * `frozenUnits`); 0 when the runner cannot tell (no `active`). The stage after the last block always runs on the tape.
    */
   private frozenStages(sites: SiteRunner): number {
     if (!sites.active) return 0;
-    const stageOf = (name: string) => {
-      const block = /^blocks\.(\d+)\./.exec(name);
-      if (block) return Number(block[1]) + 1;
-      return name === 'norm' || name === 'features' || name.startsWith('norm.') ? this.config.depth + 1 : 0;
-    };
-    let first = this.config.depth + 1;
-    for (const p of this.parameters.list()) {
-      if (p.owner === 'backbone' && (p.trainable || p.variable.trainable)) first = Math.min(first, stageOf(p.name));
-    }
-    // Taps are detached by contract: a module there needs no gradient through the backbone.
-    for (const site of this.siteList) if (site.kind !== 'tap' && sites.active(site.name)) first = Math.min(first, stageOf(site.name));
-    return first;
+    const steps = blockSteps(this.parameters.list(), this.siteList, this.config.depth);
+    return Math.min(frozenPrefixLength(steps, (name) => sites.active!(name)), this.config.depth + 1);
   }
 
   /**
