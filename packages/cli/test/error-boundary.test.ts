@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FileFormatError, OptionError, VpeftError } from '@vpeft/core';
 import { ClassCountError, ImageDecodeError, LabelOutOfRangeError } from '@vpeft/datasets';
+import { TaskError } from '@vpeft/multitask';
 import { CheckpointError, NonFiniteLossError } from '@vpeft/train';
 import { errorLine, exitCodeFor, registerInputError } from '../src/error-boundary';
 import { UsageError } from '../src/errors';
@@ -17,6 +18,7 @@ describe('exit codes: 2 for bad input, 1 for a failure while running', () => {
     expect(exitCodeFor(new OptionError('r', -1, 'a positive integer', 'lora'))).toBe(2);
     expect(exitCodeFor(new FileFormatError('/d/adapter.safetensors', 'header too short'))).toBe(2);
     expect(exitCodeFor(new CheckpointError('checkpoint written with other settings'))).toBe(2);
+    expect(exitCodeFor(new TaskError('multitask: duplicate task name "a"'))).toBe(2);
     expect(exitCodeFor(new NonFiniteLossError(3, Number.NaN, 0))).toBe(1);
     expect(exitCodeFor(new VpeftError('data-parallel worker exited (code 1)'))).toBe(1);
     expect(exitCodeFor(new TypeError('x is undefined'))).toBe(1);

@@ -46,6 +46,7 @@ export * from './method/method';
 export { defineMethod } from './method/define-method';
 export { registerMethod, unregisterMethod, getMethod, hasMethod, listMethods } from './method/registry';
 export { compose, flattenMethods } from './method/compose';
+export { definePreset, registerPreset, unregisterPreset, hasPreset, getPreset, listPresets, type PresetDefinition } from './method/presets';
 export { applyPeft, type ApplyPeftOptions } from './model/apply-peft';
 export { PeftModel, type MergeReport, type PredictOptions, type PeftModelParts } from './model/peft-model';
 export { SiteChains, type AttachedModule } from './model/site-chain';

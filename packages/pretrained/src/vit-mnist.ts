@@ -36,7 +36,7 @@ export const PRETRAINED_VIT_MNIST: PretrainedModel = {
  * MNIST digits (784 values in [0, 1] each) to the model's input: `[B, 28, 28, 3]`, grey replicated
  * to RGB and normalised with ImageNet mean/std.
  */
-export function mnistToImages(digits: readonly (readonly number[])[]): tf.Tensor4D {
+export function mnistToImages(digits: readonly ArrayLike<number>[]): tf.Tensor4D {
   const out = new Float32Array(digits.length * 784 * 3);
   digits.forEach((pixels, n) => {
     for (let p = 0; p < 784; p++) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { OptionError, PeftModel, VpeftError } from '@vpeft/core';
+import { OptionError, VpeftError, type PeftModel } from '@vpeft/core';
 import { AdamW } from './adamw';
 import { checkpointStore, type CheckpointStore } from './checkpoint-store';
 import type { TrainBatch, TrainData, TrainableModel } from './data';
@@ -49,7 +49,7 @@ export interface FitResult {
 export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableModel, train: TrainData<B>, options: FitOptions<B>): Promise<FitResult> {
   const o = resolveFitOptions(options);
   const needsPeftModel = (!o.stepGradients && 'a stepGradients function') || (o.eval !== undefined && !o.evaluator && 'an evaluator');
-  if (needsPeftModel && !(model instanceof PeftModel)) throw new VpeftError(`fit: the model is not a PeftModel; give ${needsPeftModel} for it`);
+  if (needsPeftModel && !isPeftModel(model)) throw new VpeftError(`fit: the model is not a PeftModel; give ${needsPeftModel} for it`);
   if (!train || typeof train.batches !== 'function') throw new OptionError('train', train, '{ stepsPerEpoch, batches(context) }', 'fit');
   if (!Number.isInteger(train.stepsPerEpoch) || train.stepsPerEpoch < 1) throw new OptionError('train.stepsPerEpoch', train.stepsPerEpoch, 'a positive integer', 'fit');
   const parameters = model.trainableParameters();
@@ -169,6 +169,12 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
   } finally {
     optimizer.dispose();
   }
+}
+
+/** Whether `model` can be trained and scored by the default step and `evaluate` (structurally, so a PeftModel of another copy of core passes). */
+function isPeftModel(model: TrainableModel): model is PeftModel {
+  const m = model as Partial<PeftModel>;
+  return typeof m.forward === 'function' && typeof m.predict === 'function' && typeof m.numClasses === 'number';
 }
 
 function runSettings<B extends TrainBatch>(o: ResolvedFitOptions<B>, stepsPerEpoch: number): RunSettings {

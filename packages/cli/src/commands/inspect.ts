@@ -2,7 +2,7 @@ import { applyPeft, compose, describeBackend, loadPeftModel, type MethodInstance
 import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
 import { discoverPlugins } from '../plugins';
-import { parseMethodSpec } from '../method-spec';
+import { parseMethodSpecs } from '../method-spec';
 import type { Output } from '../output';
 import { formatPlacements, methodPlacements } from '../method-placement';
 
@@ -24,7 +24,7 @@ export async function inspectCommand(options: InspectOptions, out: Output): Prom
   const { backbone, description } = await resolveBackbone({ ...options, shapesOnly: true });
   const model = options.adapter
     ? await loadPeftModel(backbone, options.adapter)
-    : applyPeft(backbone, options.methods.length ? compose(...options.methods.map(parseMethodSpec)) : [], { numClasses: options.classes });
+    : applyPeft(backbone, options.methods.length ? compose(...parseMethodSpecs(options.methods)) : [], { numClasses: options.classes });
   const summary = model.summary();
   const placements = methodPlacements(model);
   out.result(

@@ -6,7 +6,7 @@ import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
 import { discoverPlugins, pluginsFromConfig } from '../plugins';
 import { UsageError } from '../errors';
-import { parseMethodSpec } from '../method-spec';
+import { parseMethodSpecs } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe } from '../run-training';
 import { multiTaskTrain } from './train-multitask';
@@ -135,7 +135,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   skip.addLoaded([task.train, task.val, task.test]);
   const backend = await startBackend(values.backend);
   await discoverPlugins();
-  const methods = ((values.method as string[] | undefined) ?? []).map(parseMethodSpec);
+  const methods = parseMethodSpecs((values.method as string[] | undefined) ?? []);
   const { backbone, description, pretrained } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined });
   if (!pretrained) out.note(`note: ${description} — PEFT on random weights measures nothing useful; pass a pre-trained backbone`);
   out.note(`backend ${describeBackend(backend)}; backbone ${description}; data ${task.name} (${task.train.samples.length} train, ${task.val.samples.length} val, ${task.test.samples.length} test, ${task.numClasses} classes)`);

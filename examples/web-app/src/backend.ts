@@ -1,0 +1,29 @@
+import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+// Registers the `webgpu` choice with core's initBackend (it finds the browser's navigator.gpu).
+import '@vpeft/backend-webgpu';
+import { describeBackend, initBackend, type BackendChoice, type BackendInfo } from '@vpeft/core';
+
+/** The backends a user can ask for; `auto` is webgpu (hardware adapter) > webgl > wasm > cpu. */
+export const BACKEND_CHOICES: ReadonlyArray<BackendChoice | 'auto'> = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+
+/** What the page runs on, in words: the backend, and for wasm whether it is multi-threaded and why. */
+export function describeRuntime(info: BackendInfo): string {
+  const base = describeBackend(info);
+  if (info.tfBackend !== 'wasm') return base;
+  const isolated = globalThis.crossOriginIsolated === true;
+  return `${base}; ${isolated ? `cross-origin isolated: ${getThreadsCount()} wasm threads` : 'not cross-origin isolated: 1 wasm thread'}`;
+}
+
+/** Selects the backend (`choice` as the user or `?backend=` asked). */
+export function startBackend(choice: BackendChoice | 'auto'): Promise<BackendInfo> {
+  return initBackend({ backend: choice });
+}

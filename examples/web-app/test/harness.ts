@@ -1,0 +1,95 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { BUNDLED_DIGITS } from '../src/bundled-task';
+
+/** The app's folder. */
+export const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Debian's chromium (`.ci/run` installs it when missing); `CHROMIUM_PATH` overrides. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Builds the app (`vite build`) and serves it (`vite preview`, with its COOP/COEP headers) on a free port. */
+export async function buildAndServe(): Promise<{ server: PreviewServer; url: string }> {
+  await build({ root: APP, logLevel: 'warn' });
+  const server = await preview({ root: APP, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('vite preview did not report a URL');
+  return { server, url };
+}
+
+/**
+ * Launches headless Chromium. Throws (never skips) when it cannot start: the browser tests are
+ * the only check that vpeft trains in a browser. `gpu` asks for WebGPU/WebGL on SwiftShader (software).
+ */
+export async function launchChromium(options: { gpu?: boolean } = {}): Promise<Browser> {
+  const args = ['--headless=new', '--no-sandbox'];
+  if (options.gpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-vulkan=swiftshader', '--enable-unsafe-swiftshader');
+  try {
+    return await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args });
+  } catch (error) {
+    throw new Error(`cannot launch Chromium at ${CHROMIUM} (install Debian's chromium package or set CHROMIUM_PATH): ${(error as Error).message}`);
+  }
+}
+
+/** Collects the page's console errors and uncaught exceptions. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console.error: ${message.text()} (${message.location().url ?? 'no url'})`);
+  });
+  page.on('pageerror', (error) => errors.push(`uncaught: ${(error as Error).message}`));
+  return errors;
+}
+
+/** Opens the app on `backend` and waits until the backend is up; returns what it says it runs on. */
+export async function openApp(page: Page, url: string, backend: string): Promise<string> {
+  await page.goto(`${url}?backend=${backend}`, { waitUntil: 'load' });
+  await page.waitForFunction(() => (globalThis as { vpeft?: unknown }).vpeft !== undefined);
+  await page.evaluate(() => (globalThis as unknown as { vpeft: { backend: Promise<unknown> } }).vpeft.backend);
+  return page.$eval('#backend-info', (e) => e.textContent ?? '');
+}
+
+/** Sets the training form and trains on the bundled digits; returns the held-out accuracy the page reports. */
+export async function trainBundled(page: Page, settings: { method?: string; epochs: number; batchSize?: number; learningRate?: number }): Promise<{ accuracy: number; imagesPerSecond: number }> {
+  await page.click('#load-digits');
+  if (settings.method) await page.select('#method', settings.method);
+  const set = async (selector: string, value: number | undefined) => {
+    if (value === undefined) return;
+    await page.$eval(selector, (e, v) => ((e as HTMLInputElement).value = String(v)), value);
+  };
+  await set('#epochs', settings.epochs);
+  await set('#batch-size', settings.batchSize);
+  await set('#learning-rate', settings.learningRate);
+  await page.$eval('#eval-summary', (e) => delete (e as HTMLElement).dataset.accuracy);
+  await page.click('#train');
+  await page.waitForFunction(
+    () => document.querySelector<HTMLElement>('#eval-summary')?.dataset.accuracy !== undefined || document.querySelector('#train-status.error') !== null,
+    { timeout: 0 },
+  );
+  const failure = await page.$eval('#train-status', (e) => (e.classList.contains('error') ? e.textContent : null));
+  if (failure) throw new Error(`training failed in the page: ${failure}`);
+  const accuracy = Number(await page.$eval('#eval-summary', (e) => (e as HTMLElement).dataset.accuracy));
+  const imagesPerSecond = Number(await page.$eval('#stat-speed', (e) => e.textContent));
+  return { accuracy, imagesPerSecond };
+}
+
+/** The bundled task's held-out digits as the page has them (8-bit grey / 255), read from the `mnist` package. */
+export function bundledTestDigits(): { pixels: number[][]; labels: number[] } {
+  const mnist = createRequire(import.meta.url)('mnist') as Record<number, { get(i: number): number[] }>;
+  const pixels: number[][] = [];
+  const labels: number[] = [];
+  BUNDLED_DIGITS.digits.forEach((digit, label) => {
+    for (let i = BUNDLED_DIGITS.train; i < BUNDLED_DIGITS.train + BUNDLED_DIGITS.test; i++) {
+      pixels.push(mnist[digit]!.get(i).map((v) => Math.round(v * 255) / 255));
+      labels.push(label);
+    }
+  });
+  return { pixels, labels };
+}
+
+/** The current model's logits in the page for `pixels`. */
+export function pageLogits(page: Page, pixels: number[][]): Promise<number[][]> {
+  return page.evaluate((p) => (globalThis as unknown as { vpeft: { logits(p: number[][]): Promise<number[][]> } }).vpeft.logits(p), pixels);
+}
