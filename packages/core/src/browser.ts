@@ -28,6 +28,7 @@ export { matchSites, summarizeSiteNames, isRoleSelector } from './sites/match-si
 export { insertTokens, replaceTokens } from './sites/token-sequence';
 export { TapRecorder } from './sites/tap-recorder';
 export type { Backbone, BackboneConfig, BackboneForwardOptions } from './backbone/backbone';
+export { isFrozenOutput, inputBatchSize, sliceInput, inputTensors, type FrozenOutput, type FrozenPartInfo, type NoFrozenPart, type BackboneInput } from './backbone/frozen-output';
 export {
   defineBackbone,
   registerBackbone,
@@ -91,4 +92,4 @@ export { bicubicMatrix, resampleGrid, resamplePositionEmbedding } from './vit/re
 export { setFileSystem, fileSystem, type FileSystem } from './io/file-system';
 export { sha256Hex } from './io/sha256';
 export * from './io/safetensors';
-export { decodeFloat16, decodeBFloat16 } from './io/half';
+export { decodeFloat16, decodeBFloat16, encodeFloat16 } from './io/half';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { PeftModel } from '@vpeft/core';
+import { inputTensors, type PeftModel } from '@vpeft/core';
 import type { EvalData, TrainBatch } from './data';
 import { smoothedCrossEntropySum } from './loss';
 
@@ -50,7 +50,7 @@ export async function evaluate(model: PeftModel, data: EvalData, options: Evalua
       }
       count += labels.length;
     } finally {
-      tf.dispose([batch.x, batch.y]);
+      tf.dispose([...inputTensors(batch.x), batch.y]);
     }
   }
   const hits = correct.reduce((a, b) => a + b, 0);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { OptionError, VpeftError, type PeftModel } from '@vpeft/core';
+import { inputBatchSize, inputTensors, OptionError, VpeftError, type PeftModel } from '@vpeft/core';
 import { AdamW } from './adamw';
 import { checkpointStore, type CheckpointStore } from './checkpoint-store';
 import type { TrainBatch, TrainData, TrainableModel } from './data';
@@ -82,17 +82,17 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
       let index = 0;
       for await (const batch of train.batches({ epoch, seed: o.seed, ...(o.batchSize ? { batchSize: o.batchSize } : {}) })) {
         if (index < skip) {
-          tf.dispose([batch.x, batch.y]);
+          tf.dispose([...inputTensors(batch.x), batch.y]);
           index++;
           continue;
         }
         if (index >= train.stepsPerEpoch) {
-          tf.dispose([batch.x, batch.y]);
+          tf.dispose([...inputTensors(batch.x), batch.y]);
           throw new VpeftError(`fit: epoch ${epoch} yielded more than stepsPerEpoch = ${train.stepsPerEpoch} batches; the schedule needs the true count`);
         }
         const lr = learningRateAt(settings.schedule, state.step);
         optimizer.learningRate = lr;
-        const images = batch.x.shape[0];
+        const images = inputBatchSize(batch.x);
         const started = performance.now();
         let computed: TrainingGradients;
         try {
@@ -102,7 +102,7 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
               ? await parallelTrainingGradients(o.dataParallel, model as PeftModel, batch, { labelSmoothing: o.labelSmoothing })
               : trainingGradients(model as PeftModel, batch, { labelSmoothing: o.labelSmoothing, microBatch: o.microBatch });
         } finally {
-          tf.dispose([batch.x, batch.y]);
+          tf.dispose([...inputTensors(batch.x), batch.y]);
         }
         let { grads } = computed;
         if (!Number.isFinite(computed.loss)) {

@@ -25,3 +25,16 @@ export {
   BEST_METRICS_FILE,
 } from './checkpoint';
 export { replaceDirectory, resolveCommittedDirectory } from './atomic-directory';
+export {
+  planFeatureCache,
+  prepareFeatureCache,
+  cacheSplit,
+  backboneChecksum,
+  formatBytes,
+  type CacheableSplit,
+  type FeatureCacheOptions,
+  type FeatureCachePlan,
+  type PreparedFeatureCache,
+} from './feature-cache/feature-cache';
+export { CachedSplit, type CachedBatch } from './feature-cache/cached-split';
+export { DiskCache, defaultCacheDirectory, type CacheDtype } from './feature-cache/disk-cache';

@@ -45,7 +45,7 @@ describe('evaluate', () => {
     const model = createTrainableModel(createTestViT());
     const batch: TrainBatch = { x: tf.zeros([2, 32, 32, 3]) as tf.Tensor4D, y: tf.tensor1d([1, 1], 'int32') };
     const result = await evaluate(model, [batch]);
-    expect(batch.x.isDisposed && batch.y.isDisposed).toBe(true);
+    expect((batch.x as tf.Tensor).isDisposed && batch.y.isDisposed).toBe(true);
     expect(result.count).toBe(2);
     expect(result.classCounts).toEqual([0, 2, 0, 0]);
     expect(Number.isNaN(result.perClass[0]!)).toBe(true);

@@ -10,6 +10,7 @@ import { parseMethodSpecs } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe } from '../run-training';
 import { multiTaskTrain } from './train-multitask';
+import { parseBytes } from '../parse-bytes';
 import { SkipLog } from '../skipped-images';
 
 export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT methods
@@ -27,6 +28,10 @@ export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT method
   --resume            continue from DIR/checkpoints/last
   --skip-corrupt      leave out undecodable or missing images and bad split-file lines; they are
                       counted and listed in the result (default: stop at the first, exit 2)
+  --no-cache          do not cache the frozen part's output (by default, when the methods leave the
+                      first blocks frozen and the pipeline does not augment, they run once per image)
+  --cache-dir DIR     feature cache folder (default $VPEFT_CACHE_DIR or ~/.cache/vpeft/features)
+  --cache-limit SIZE  largest size of that folder, e.g. 500MB, 20GB (default 20GB; LRU eviction)
 
   Multi-task (one backbone, shared --method modules, per-task modules and heads, mixed batches):
   vpeft train --backbone B --task NAME=D [--task NAME=D]... [--method ...] [--task-method NAME=M]...
@@ -59,6 +64,9 @@ const OPTIONS = {
   out: { type: 'string' },
   resume: { type: 'boolean' },
   'skip-corrupt': { type: 'boolean' },
+  'no-cache': { type: 'boolean' },
+  'cache-dir': { type: 'string' },
+  'cache-limit': { type: 'string' },
   task: { type: 'string', multiple: true },
   'task-method': { type: 'string', multiple: true },
   'loss-weight': { type: 'string', multiple: true },
@@ -128,6 +136,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   }
   if (!values.data) throw new UsageError('vpeft train needs --data (e.g. mnist, emoji, vtab1k:<root>:<task>) or --task NAME=DATA (several tasks)');
 
+  const cache = values['no-cache'] ? false : { dir: values['cache-dir'] as string | undefined, limitBytes: values['cache-limit'] === undefined ? undefined : parseBytes(String(values['cache-limit']), '--cache-limit') };
   // The data first: a damaged split file is reported before the backend and the model are loaded.
   const skip = new SkipLog(Boolean(values['skip-corrupt']));
   const task = await loadTaskData(String(values.data), recipe.seed, { skipCorrupt: skip.enabled });
@@ -146,6 +155,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
     resume: Boolean(values.resume),
     workers: workers > 1 ? workers : undefined,
     skip,
+    cache,
   });
   out.result(
     { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } }, skipped: skip.report() },
