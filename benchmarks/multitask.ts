@@ -8,7 +8,7 @@
  *
  * Backbone: the shipped pre-trained `vit_tiny_patch7_28_mnist04`; shared LoRA r=8 (q, v) and an
  * adapter per task (10 and 5 classes). Images are seeded noise: speed does not depend on content.
- * Prints the median img/s over the timed steps (after one warm-up step). A script, never a timed test.
+ * Prints the median img/s over `--steps` rounds (after one warm-up round; each round runs every mode once). A script, never a timed test.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -67,28 +67,32 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Median img/s of `run` (which trains on `images` images) over `steps` timed runs after one warm-up. */
-function measure(run: () => void, images: number): number {
-  run();
-  const rates: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    run();
-    rates.push(images / ((performance.now() - t0) / 1000));
+/**
+ * Median img/s of each mode over `steps` rounds after one warm-up round; a round runs every mode once,
+ * in turn, so a change in machine load hits all modes alike.
+ */
+function measure(modes: Array<{ mode: string; run: () => void }>): Array<{ mode: string; imagesPerSecond: number }> {
+  const rates = modes.map(() => [] as number[]);
+  for (let round = 0; round <= steps; round++) {
+    modes.forEach(({ run }, m) => {
+      const t0 = performance.now();
+      run();
+      if (round > 0) rates[m]!.push(batch / ((performance.now() - t0) / 1000));
+    });
   }
-  return median(rates);
+  return modes.map(({ mode }, m) => ({ mode, imagesPerSecond: median(rates[m]!) }));
 }
 
-const rows = [
-  { mode: `mixed batch of ${batch} (2 tasks interleaved), routed in one step`, imagesPerSecond: measure(() => step(mixed), batch) },
-  { mode: `the same tasks one after another (2 steps of ${half})`, imagesPerSecond: measure(() => perTask.forEach(step), batch) },
-  { mode: `one task, batch of ${batch} (no routing)`, imagesPerSecond: measure(() => step(single), batch) },
-];
+const rows = measure([
+  { mode: `mixed batch of ${batch} (2 tasks interleaved), routed in one step`, run: () => step(mixed) },
+  { mode: `the same tasks one after another (2 steps of ${half})`, run: () => perTask.forEach(step) },
+  { mode: `one task, batch of ${batch} (no routing)`, run: () => step(single) },
+]);
 const result = { backend: describeBackend(backend), backbone: 'vit_tiny_patch7_28_mnist04', methods: 'shared lora r=8 + adapter per task', batch, steps, rows };
 if (values.json) {
   console.log(JSON.stringify(result, null, 2));
 } else {
-  console.log(`backend ${result.backend}; ${result.backbone}; ${result.methods}; median of ${steps} steps`);
+  console.log(`backend ${result.backend}; ${result.backbone}; ${result.methods}; median of ${steps} interleaved rounds`);
   console.log('| step | img/s |\n|---|---|');
   for (const r of rows) console.log(`| ${r.mode} | ${r.imagesPerSecond.toFixed(1)} |`);
   console.log(`routed mixed batch vs tasks one after another: ${(rows[0]!.imagesPerSecond / rows[1]!.imagesPerSecond).toFixed(2)}x`);

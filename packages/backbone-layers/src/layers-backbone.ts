@@ -10,9 +10,15 @@ import {
   type ParameterRole,
   type SiteInfo,
   type SiteRunner,
+  convRole,
   frozenUnits,
   TapRecorder,
   withoutGradient,
+  isFrozenOutput,
+  type BackboneInput,
+  type FrozenOutput,
+  type FrozenPartInfo,
+  type NoFrozenPart,
 } from '@vpeft/core';
 
 /** Options for {@link LayersModelBackbone}. */
@@ -125,11 +131,13 @@ export class LayersModelBackbone implements Backbone {
         return { layer, inputs: inboundOf(layer), kind, params: [], ...(plainConv ? { plainConv } : {}) } satisfies Node;
       });
     for (const node of this.nodes) for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
+    const stageOf = stagesByResolution(this.nodes.map((n) => n.layer));
     for (const node of this.nodes) {
+      const stage = stageOf(node.layer);
       for (const weight of node.layer.weights) {
         const short = weight.originalName.split('/').pop()!.replace(/:\d+$/, '');
         const variable = (weight as unknown as { read(): tf.Variable }).read();
-        this.parameters.add({ name: `${node.layer.name}.${short}`, variable, role: roleOf(short), owner: 'backbone', trainable: false });
+        this.parameters.add({ name: `${node.layer.name}.${short}`, variable, role: roleOf(short), owner: 'backbone', trainable: false, ...(stage === undefined ? {} : { stage }) });
         node.params.push(`${node.layer.name}.${short}`);
       }
     }
@@ -147,26 +155,33 @@ export class LayersModelBackbone implements Backbone {
       return { name: `${n.layer.name}.output`, kind: 'tap', dim: shape[shape.length - 1] ?? 0 };
     });
     this.tapNames = taps.map((t) => t.name);
-    this.siteList = [...this.nodes.flatMap((n) => siteOf(n, this.parameters)), ...taps, { name: 'features', kind: 'features', dim: this.featureDim }];
+    this.siteList = [...this.nodes.flatMap((n) => siteOf(n, this.parameters, stageOf(n.layer))), ...taps, { name: 'features', kind: 'features', role: 'head-input', dim: this.featureDim }];
   }
 
   sites(): SiteInfo[] {
     return [...this.siteList];
   }
 
-  forward(images: tf.Tensor4D, options: BackboneForwardOptions = {}): tf.Tensor2D {
-    const training = options.training ?? false;
-    const sites = options.sites ?? identitySiteRunner;
+  private checkImages(input: BackboneInput): tf.Tensor4D {
+    const images = input as tf.Tensor4D;
     const [h, w, c] = this.inputShape;
     if (images.rank !== 4 || images.shape[1] !== h || images.shape[2] !== w || images.shape[3] !== c) {
       throw new VpeftError(`${this.config.name}: images must be [B, ${h}, ${w}, ${c}] (NHWC float32), got [${images.shape.join(', ')}]`);
     }
+    return images;
+  }
+
+  forward(input: BackboneInput, options: BackboneForwardOptions = {}): tf.Tensor2D {
+    const training = options.training ?? false;
+    const sites = options.sites ?? identitySiteRunner;
+    const images = isFrozenOutput(input) ? undefined : this.checkImages(input);
     const run = () => {
-      const values = new Map<string, tf.Tensor>([[this.inputName, images]]);
-      const frozen = training ? this.frozenPart(sites) : undefined;
+      const values = new Map<string, tf.Tensor>(images ? [[this.inputName, images]] : []);
       const taps = new TapRecorder(sites, this.tapNames);
+      // A frozen part's output (a feature cache) resumes after it; training runs the frozen part off the tape.
+      const frozen = images ? (training ? this.frozenNodes(sites) : undefined) : this.resumeAfterFrozenPart(input as FrozenOutput, training ? sites : undefined, values, taps);
       try {
-        if (frozen) this.runOffTape(images, frozen, values, sites, taps);
+        if (frozen && images) this.runOffTape(images, frozen, values, sites, taps);
         // Inference frees activations as soon as their last consumer ran; training keeps them for the tape.
         this.runNodes(values, sites, training, !training, (name) => !frozen?.nodes.has(name), taps);
       } catch (error) {
@@ -207,7 +222,7 @@ export class LayersModelBackbone implements Backbone {
    * tape would only cost memory (the 112x112 and 56x56 maps of a MobileNetV2). Undefined when the
    * runner cannot tell which sites are active, or when every node is live.
    */
-  private frozenPart(sites: SiteRunner): FrozenPart | undefined {
+  private frozenNodes(sites: SiteRunner): FrozenPart | undefined {
     if (!sites.active) return undefined;
     const units = this.nodes.map((node) => ({
       name: node.layer.name,
@@ -223,6 +238,71 @@ export class LayersModelBackbone implements Backbone {
     }
     if (nodes.has(this.config.featuresLayer)) frontier.add(this.config.featuresLayer);
     return { nodes, frontier: [...frontier] };
+  }
+
+  /** The start of this backbone's {@link FrozenPartInfo.key}s. */
+  private frozenKeyPrefix(): string {
+    return `layers:${this.config.name}:${this.config.layerCount}:frontier=`;
+  }
+
+  /**
+   * The frozen part of a training pass with these sites (see the private `frozenNodes`): the layers
+   * no gradient reaches, when no dropout among them makes their output random in training.
+   */
+  frozenPart(sites: SiteRunner): FrozenPartInfo | NoFrozenPart {
+    if (!sites.active) return { reason: 'the site runner cannot tell which sites are active' };
+    const frozen = this.frozenNodes(sites);
+    if (!frozen) return { reason: `a method acts in (or trains) the first layer, ${this.nodes[0]?.layer.name ?? ''}` };
+    const random = this.nodes.find((n) => frozen.nodes.has(n.layer.name) && /Dropout|GaussianNoise/.test(n.layer.getClassName()));
+    if (random) return { reason: `${random.layer.getClassName()} layer ${random.layer.name} makes the frozen layers' output random in training` };
+    const all = frozen.nodes.size === this.nodes.length;
+    const description = all ? `the whole ${this.config.name} up to ${this.config.featuresLayer}` : `${frozen.nodes.size} of ${this.nodes.length} layers of ${this.config.name} (up to ${frozen.frontier.join(', ')})`;
+    return { key: `${this.frozenKeyPrefix()}${frozen.frontier.join(',')}`, description };
+  }
+
+  /** The output of {@link frozenPart} for `images` (as inference computes it; call in a tidy or dispose it). */
+  runFrozenPart(images: tf.Tensor4D, sites: SiteRunner): FrozenOutput {
+    const part = this.frozenPart(sites);
+    if ('reason' in part) throw new VpeftError(`${this.config.name}: no frozen part to run: ${part.reason}`);
+    const frozen = this.frozenNodes(sites)!;
+    const values = new Map<string, tf.Tensor>();
+    const taps = new TapRecorder(sites, this.tapNames);
+    this.runOffTape(this.checkImages(images), frozen, values, sites, taps);
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const name of frozen.frontier) tensors[`node:${name}`] = values.get(name)!;
+    for (const tap of taps.take()) tensors[`tap:${tap.name}`] = tap.value;
+    return { kind: 'frozen-output', key: part.key, tensors };
+  }
+
+  /**
+   * Puts a {@link FrozenOutput}'s frontier activations (copies) into `values` and its taps into
+   * `taps`; returns the frozen part, so the pass runs only the layers after it.
+   */
+  private resumeAfterFrozenPart(input: FrozenOutput, trainingSites: SiteRunner | undefined, values: Map<string, tf.Tensor>, taps: TapRecorder): FrozenPart {
+    const prefix = this.frozenKeyPrefix();
+    if (!input.key.startsWith(prefix)) throw new VpeftError(`${this.config.name}: a frozen output of another backbone (key ${input.key.slice(0, 80)})`);
+    const frontier = input.key.slice(prefix.length).split(',');
+    // The frozen layers: the frontier and everything it depends on (a frozen layer's inputs are frozen).
+    const byName = new Map(this.nodes.map((n) => [n.layer.name, n]));
+    const nodes = new Set<string>();
+    const stack = [...frontier];
+    while (stack.length) {
+      const name = stack.pop()!;
+      if (nodes.has(name) || !byName.has(name)) continue;
+      nodes.add(name);
+      stack.push(...byName.get(name)!.inputs);
+    }
+    const now = trainingSites ? this.frozenNodes(trainingSites) : undefined;
+    if (trainingSites && (!now || [...nodes].some((name) => !now.nodes.has(name)))) {
+      throw new VpeftError(`${this.config.name}: a method now acts in (or trains) a layer of the cached frozen part; recompute it (or turn the feature cache off)`);
+    }
+    for (const name of frontier) {
+      const value = input.tensors[`node:${name}`];
+      if (!value) throw new VpeftError(`${this.config.name}: the frozen output lacks the activation of ${name}`);
+      values.set(name, tf.clone(value));
+    }
+    for (const [name, value] of Object.entries(input.tensors)) if (name.startsWith('tap:')) taps.record(name.slice(4), value);
+    return { nodes, frontier };
   }
 
   /**
@@ -312,9 +392,27 @@ function plainConvOf(layer: tfl.layers.Layer): PlainConv | undefined {
   return { strides, padding, dilations, bias: Boolean(cfg.useBias) };
 }
 
-function siteOf(node: Node, store: ParameterStore): SiteInfo[] {
+/**
+ * Stages of a CNN by spatial resolution: the distinct output heights of the image-shaped (rank-4)
+ * layers, largest first — the stem's resolution is stage 0, each downsampling starts the next.
+ * Layers with flat outputs (Dense) have no stage.
+ */
+function stagesByResolution(layers: readonly tfl.layers.Layer[]): (layer: tfl.layers.Layer) => number | undefined {
+  const heightOf = (layer: tfl.layers.Layer) => {
+    const shape = layer.outputShape as (number | null)[];
+    return shape.length === 4 && typeof shape[1] === 'number' ? shape[1] : undefined;
+  };
+  const heights = [...new Set(layers.map(heightOf).filter((h): h is number => h !== undefined))].sort((a, b) => b - a);
+  return (layer) => {
+    const h = heightOf(layer);
+    return h === undefined ? undefined : heights.indexOf(h);
+  };
+}
+
+function siteOf(node: Node, store: ParameterStore, stage: number | undefined): SiteInfo[] {
   const { layer } = node;
   const name = layer.name;
+  const place = stage === undefined ? {} : { stage };
   const has = (w: string) => (store.has(`${name}.${w}`) ? `${name}.${w}` : undefined);
   const cfg = layer.getConfig() as Record<string, unknown>;
   if (node.kind === 'conv') {
@@ -325,6 +423,8 @@ function siteOf(node: Node, store: ParameterStore): SiteInfo[] {
     return [{
       name,
       kind: 'conv',
+      role: convRole([kh, kw], depthwise ? inC : 1, inC),
+      ...place,
       inFeatures: inC,
       outFeatures: depthwise ? inC * outOrMult : outOrMult,
       kernelSize: [kh, kw],
@@ -338,13 +438,13 @@ function siteOf(node: Node, store: ParameterStore): SiteInfo[] {
   }
   if (node.kind === 'linear') {
     const kernel = store.variable(`${name}.kernel`);
-    return [{ name, kind: 'linear', inFeatures: kernel.shape[0], outFeatures: kernel.shape[1], weight: `${name}.kernel`, bias: has('bias') }];
+    return [{ name, kind: 'linear', role: 'dense', inFeatures: kernel.shape[0], outFeatures: kernel.shape[1], weight: `${name}.kernel`, bias: has('bias') }];
   }
   if (node.kind === 'norm') {
     const beta = has('beta');
     const gamma = has('gamma');
     const dim = store.variable((beta ?? gamma ?? `${name}.moving_mean`)!).shape[0]!;
-    return [{ name, kind: 'norm', dim, weight: gamma, bias: beta }];
+    return [{ name, kind: 'norm', role: 'norm', ...place, dim, weight: gamma, bias: beta }];
   }
   return [];
 }

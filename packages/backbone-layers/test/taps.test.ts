@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { describeTapConformance } from '@vpeft/core/testing';
+import { applyPeft } from '@vpeft/core';
+import { describeFrozenPartConformance, describeTapConformance } from '@vpeft/core/testing';
 import { describe, expect, it } from 'vitest';
 import { LayersModelBackbone } from '../src/index';
 
@@ -22,6 +23,25 @@ function tinyResidualModel(seed: number): tfl.LayersModel {
 const makeBackbone = (seed: number) => new LayersModelBackbone(tinyResidualModel(seed), { name: 'tiny_residual' });
 
 describeTapConformance({ name: 'LayersModel (tiny residual CNN)', backbone: makeBackbone });
+
+describeFrozenPartConformance({
+  name: 'LayersModel (tiny residual CNN)',
+  backbone: makeBackbone,
+  // Logits and losses come out bit-identical; the gradients differ in the last bits (~4e-7).
+  tolerance: 1e-6,
+  cases: [
+    { name: 'linear probe (every layer frozen)', model: (b) => applyPeft(b, [], { numClasses: 3 }) },
+    {
+      // Two frontier activations: conv3 feeds both conv4 (trained) and add2.
+      name: 'conv4 trains (conv1-conv3 frozen, a two-branch frontier)',
+      model: (b) => {
+        const model = applyPeft(b, [], { numClasses: 3 });
+        model.parameters.setTrainable('conv4.kernel', true);
+        return model;
+      },
+    },
+  ],
+});
 
 describe('LayersModel taps', () => {
   it('taps the residual Add layers and the features layer by default, or the layers named', () => {

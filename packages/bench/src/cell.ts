@@ -7,7 +7,8 @@ import type { Cell } from './grid';
 import { formatHyperPoint, hyperPoints, type HyperPoint } from './hyper';
 import { meanStd, ppt } from './metrics';
 import type { CellResult, ParamCounts, RunRecord } from './records';
-import { scoreSplit, trainRun, type RunOutcome } from './run';
+import type { FeatureCacheOptions } from '@vpeft/train';
+import { trainRun, type RunOutcome } from './run';
 import type { BenchSpec } from './spec';
 import { trainWithVal, type TaskData } from './tasks';
 
@@ -30,7 +31,11 @@ export interface CellContext {
   saveRun(record: RunRecord): Promise<void>;
   /** Where the reported adapter of the first seed is saved (val200 protocol). */
   adapterDir?: string;
+  /** The feature cache (default on where it applies; false: off). */
+  cache?: FeatureCacheOptions | false;
   onStep?(step: CellStep): void;
+  /** A run's feature-cache line. */
+  onNote?(line: string): void;
 }
 
 async function directoryBytes(dir: string): Promise<number> {
@@ -109,7 +114,9 @@ export async function runCell(ctx: CellContext): Promise<CellResult> {
       point,
       hyper,
       seed,
-      ...(fair ? (phase === 'select' ? { eval: { data: task.val, when: 'last' as const } } : {}) : { eval: { data: task.test, when: 'every' as const } }),
+      ...(fair ? (phase === 'select' ? { eval: { data: task.val, when: 'last' as const } } : { scored: [task.test] }) : { eval: { data: task.test, when: 'every' as const } }),
+      ...(ctx.cache !== undefined ? { cache: ctx.cache } : {}),
+      ...(ctx.onNote ? { onNote: (line: string) => ctx.onNote!(`${cell.id} · ${label}: ${line}`) } : {}),
       onProgress: (event) => ctx.onStep?.({ run: label, event }),
     });
     try {
@@ -141,7 +148,7 @@ export async function runCell(ctx: CellContext): Promise<CellResult> {
     reported.push(
       await run('final', chosen, seed, `final seed ${seed} ${formatHyperPoint(chosen)}`, async (o) =>
         fair
-          ? { testTop1: await scoreSplit(o.model, backbone, task.test, hyper.batchSize), ...(first ? { adapterBytes: await adapterBytes(o.model, ctx.adapterDir) } : {}) }
+          ? { testTop1: await o.score(task.test), ...(first ? { adapterBytes: await adapterBytes(o.model, ctx.adapterDir) } : {}) }
           : { testTop1: o.fit.best!.top1 },
       ),
     );

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { applyPeft, type Backbone, type PeftModel } from '@vpeft/core';
-import { batchCount, batches, defaultTransform, type ImageDataset } from '@vpeft/datasets';
-import { evaluate, fit, type FitResult, type ProgressEvent } from '@vpeft/train';
+import { batchCount, batches, defaultTransform, featureSource, type ImageDataset } from '@vpeft/datasets';
+import { evaluate, fit, prepareFeatureCache, type CachedSplit, type FeatureCacheOptions, type FitResult, type ProgressEvent } from '@vpeft/train';
 import type { HyperParameters, HyperPoint } from './hyper';
 import { configureVariant, type MethodVariant } from './methods';
 import type { TaskData } from './tasks';
@@ -18,6 +18,12 @@ export interface RunRequest {
   seed: number;
   /** Scored after the last epoch only (`'last'`) or after every epoch (`'every'`: best over checkpoints). */
   eval?: { data: ImageDataset; when: 'last' | 'every' };
+  /** Splits scored after training (`RunOutcome.score`): cached with the others. */
+  scored?: ImageDataset[];
+  /** The feature cache (default on, where the model's frozen part and the pipeline allow it); false: off. */
+  cache?: FeatureCacheOptions | false;
+  /** The feature cache's line: what it cached or why not. */
+  onNote?: (line: string) => void;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -26,13 +32,20 @@ export interface RunOutcome {
   model: PeftModel;
   fit: FitResult;
   wallSeconds: number;
+  /** Top-1 of the trained model on `dataset` (from the feature cache when it was given in `scored`). */
+  score(dataset: ImageDataset): Promise<number>;
   /** Frees the run's variables and puts back any backbone parameters a partial-based method trained. */
   release(): void;
 }
 
-function evalBatches(dataset: ImageDataset, backbone: Backbone, batchSize: number) {
+function evalTransform(dataset: ImageDataset, backbone: Backbone) {
   const [h, w] = backbone.inputShape;
-  const transform = defaultTransform(dataset.pipeline, { train: false, size: [h, w] });
+  return defaultTransform(dataset.pipeline, { train: false, size: [h, w] });
+}
+
+function evalBatches(dataset: ImageDataset, backbone: Backbone, batchSize: number, cached?: CachedSplit) {
+  if (cached) return cached.evalData(Math.max(batchSize, 64));
+  const transform = evalTransform(dataset, backbone);
   return () => batches(dataset, { batchSize: Math.max(batchSize, 64), transform });
 }
 
@@ -56,9 +69,17 @@ export async function trainRun(request: RunRequest): Promise<RunOutcome> {
   const trainTransform = defaultTransform(train.pipeline, { train: true, size: [h, w] });
   const started = performance.now();
   try {
+    const held = [...(request.eval ? [request.eval.data] : []), ...(request.scored ?? [])];
+    const cache =
+      request.cache === false
+        ? undefined
+        : await prepareFeatureCache(model, [featureSource(train, trainTransform), ...held.map((d) => featureSource(d, evalTransform(d, backbone)))], request.cache);
+    if (cache) request.onNote?.(cache.line);
+    const cachedOf = (dataset: ImageDataset) => cache?.splits?.[1 + held.indexOf(dataset)];
+    const cachedTrain = cache?.splits?.[0];
     const result = await fit(
       model,
-      {
+      cachedTrain?.trainData(hyper.batchSize) ?? {
         stepsPerEpoch: batchCount(train.samples.length, hyper.batchSize),
         batches: ({ epoch, seed: s }) => batches(train, { batchSize: hyper.batchSize, shuffle: true, seed: s, epoch, transform: trainTransform }),
       },
@@ -70,11 +91,12 @@ export async function trainRun(request: RunRequest): Promise<RunOutcome> {
         labelSmoothing: hyper.labelSmoothing,
         ...(hyper.microBatch ? { microBatch: hyper.microBatch } : {}),
         seed,
-        ...(request.eval ? { eval: evalBatches(request.eval.data, backbone, hyper.batchSize), evalEvery: request.eval.when === 'every' ? 1 : point.epochs } : {}),
+        ...(request.eval ? { eval: evalBatches(request.eval.data, backbone, hyper.batchSize, cachedOf(request.eval.data)), evalEvery: request.eval.when === 'every' ? 1 : point.epochs } : {}),
         onProgress: request.onProgress,
       },
     );
-    return { model, fit: result, wallSeconds: (performance.now() - started) / 1000, release };
+    const score = async (dataset: ImageDataset) => (await evaluate(model, evalBatches(dataset, backbone, hyper.batchSize, held.includes(dataset) ? cachedOf(dataset) : undefined))).top1;
+    return { model, fit: result, wallSeconds: (performance.now() - started) / 1000, score, release };
   } catch (error) {
     release();
     throw error;

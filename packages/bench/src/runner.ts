@@ -8,6 +8,7 @@ import { writeReports } from './report/write';
 import { appendRecord, openResults, resultsFileName } from './results-file';
 import { specHash, type BackboneSpec, type BenchSpec } from './spec';
 import { limitTask, type TaskData } from './tasks';
+import type { FeatureCacheOptions } from '@vpeft/train';
 
 /** How the runner gets backbones and data; the CLI passes its own resolvers (and registries). */
 export interface BenchLoaders {
@@ -38,8 +39,14 @@ export interface RunBenchOptions {
   onProgress?(progress: BenchProgress): void;
   /** A finished cell (also those skipped as already done, with `skipped: true`). */
   onCell?(result: CellResult, skipped: boolean): void;
-  /** Human notes (loading, skipping). */
+  /** Human notes (loading, skipping, what the feature cache did). */
   onNote?(text: string): void;
+  /**
+   * The feature cache (`@vpeft/train`): on by default where a model's frozen part and the pipeline
+   * allow it, shared by the cells on the same backbone and task; false turns it off. Results are the
+   * same either way (it changes wall time and the img/s of training steps, not the numbers).
+   */
+  cache?: FeatureCacheOptions | false;
 }
 
 /** What {@link runBench} did. */
@@ -113,6 +120,8 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
         finished: existing.runs.filter((r) => r.cell === cell.id),
         saveRun: (record) => appendRecord(resultsFile, record),
         adapterDir: join(outDir, 'adapters', adapterFolder(cell)),
+        ...(options.cache !== undefined ? { cache: options.cache } : {}),
+        ...(options.onNote ? { onNote: (line: string) => options.onNote!(line) } : {}),
         onStep: (step) => {
           if (step.event.step < lastStep) lastStep = 0;
           cellSteps += step.event.step - lastStep;

@@ -1,5 +1,28 @@
-import { getMethod, hasMethod, listMethods, type MethodInstance } from '@vpeft/core';
+import { flattenMethods, getMethod, getPreset, hasMethod, hasPreset, listMethods, listPresets, type MethodInstance } from '@vpeft/core';
 import { UsageError } from './errors';
+
+/**
+ * Parses `--method` values into method instances: each is a method (see {@link parseMethodSpec}) or a
+ * registered preset (`noah`, `noah:prompts=10|5|...`), which stands for the methods it composes.
+ */
+export function parseMethodSpecs(specs: readonly string[]): MethodInstance<object>[] {
+  return specs.flatMap((spec) => {
+    const name = nameOf(spec);
+    if (hasMethod(name) || !hasPreset(name)) return [parseMethodSpec(spec)];
+    const preset = getPreset(name);
+    const { options } = parseOptions(spec, name, preset.defaults as Record<string, unknown>);
+    try {
+      return flattenMethods(preset.build(options));
+    } catch (error) {
+      throw new UsageError(`--method ${spec}: ${(error as Error).message}`);
+    }
+  });
+}
+
+function nameOf(spec: string): string {
+  const colon = spec.indexOf(':');
+  return (colon < 0 ? spec : spec.slice(0, colon)).trim();
+}
 
 /**
  * Parses `--method` values: `name[:key=value,key=value...]`, e.g. `lora:r=8,alpha=16,slices=q|v`.
@@ -7,13 +30,25 @@ import { UsageError } from './errors';
  * An `as=<instance name>` key names the instance (to use one method twice).
  */
 export function parseMethodSpec(spec: string): MethodInstance<object> {
-  const colon = spec.indexOf(':');
-  const name = (colon < 0 ? spec : spec.slice(0, colon)).trim();
+  const name = nameOf(spec);
   if (!hasMethod(name)) {
-    throw new UsageError(`unknown method "${name}" in --method ${spec}; installed methods: ${listMethods().join(', ') || '(none: install @vpeft/method-*)'}`);
+    const presets = listPresets();
+    throw new UsageError(
+      `unknown method "${name}" in --method ${spec}; installed methods: ${listMethods().join(', ') || '(none: install @vpeft/method-*)'}${presets.length ? `; presets: ${presets.join(', ')}` : ''}`,
+    );
   }
   const definition = getMethod(name);
-  const defaults = definition.defaults as Record<string, unknown>;
+  const { options, instanceName } = parseOptions(spec, name, definition.defaults as Record<string, unknown>);
+  try {
+    return definition.configure(options, { name: instanceName });
+  } catch (error) {
+    throw new UsageError(`--method ${spec}: ${(error as Error).message}`);
+  }
+}
+
+/** The `key=value` pairs after `name:`, typed by `defaults`; `as=<name>` names the instance. */
+function parseOptions(spec: string, name: string, defaults: Record<string, unknown>): { options: Record<string, unknown>; instanceName?: string } {
+  const colon = spec.indexOf(':');
   const options: Record<string, unknown> = {};
   let instanceName: string | undefined;
   const body = colon < 0 ? '' : spec.slice(colon + 1);
@@ -31,11 +66,7 @@ export function parseMethodSpec(spec: string): MethodInstance<object> {
     }
     options[key] = coerce(raw, defaults[key], `${name}.${key}`);
   }
-  try {
-    return definition.configure(options, { name: instanceName });
-  } catch (error) {
-    throw new UsageError(`--method ${spec}: ${(error as Error).message}`);
-  }
+  return { options, instanceName };
 }
 
 function coerce(raw: string, example: unknown, label: string): unknown {

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { namedBackbones } from './backbones';
 import { benchCommand } from './commands/bench';
+import { cacheCommand } from './commands/cache';
 import { convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
 import { evalCommand } from './commands/eval';
@@ -36,6 +37,7 @@ usage:
   vpeft bench   --spec GRID.yaml [--out DIR] [--shard i/N]   run a V-PEFT Bench grid (vpeft bench --help)
   vpeft bench merge [--out DIR]   join shard results and write the reports
   vpeft convert --from npz|hf|dinov2|clip IN --out model.safetensors   (vpeft convert --help)
+  vpeft cache   [--clear]   the feature cache's folder and size; --clear empties it
   vpeft demo    fine-tune the bundled pre-trained ViT on MNIST digits 5-9: linear probe vs LoRA
 
 common options:
@@ -60,6 +62,7 @@ const extraCommands = new Map<string, Command>([
   ['demo', demoCommand],
   ['bench', benchCommand],
   ['convert', convertCommand],
+  ['cache', cacheCommand],
 ]);
 
 /** Registers a subcommand. */

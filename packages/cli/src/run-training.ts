@@ -1,11 +1,22 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyPeft, compose, type Backbone, type MethodInstance, type PeftModel } from '@vpeft/core';
-import { batchCount, batches, fgvcTransform, vtabTransform, type ImageDataset, type ImageTransform } from '@vpeft/datasets';
-import { createDataParallelTrainer, evaluate, fit, type DataParallelTrainer, type EvaluationResult, type FitResult } from '@vpeft/train';
+import { batchCount, batches, featureSource, fgvcTransform, vtabTransform, type ImageDataset, type ImageTransform } from '@vpeft/datasets';
+import {
+  chooseWorkers,
+  createDataParallelTrainer,
+  evaluate,
+  fit,
+  prepareFeatureCache,
+  type DataParallelTrainer,
+  type EvaluationResult,
+  type FeatureCacheOptions,
+  type FitResult,
+  type PreparedFeatureCache,
+} from '@vpeft/train';
 import type { TaskData } from './data-spec';
 import type { Output } from './output';
-import { formatProgress } from './progress-line';
+import { evalProgress, formatProgress } from './progress-line';
 import type { SkipLog } from './skipped-images';
 import { workerPluginsUrl } from './worker-plugins';
 
@@ -71,37 +82,49 @@ export async function runTraining(
   task: TaskData,
   recipe: Recipe,
   out: Output,
-  options: { outDir?: string; resume?: boolean; workers?: number; skip?: SkipLog } = {},
+  options: { outDir?: string; resume?: boolean; workers?: number | 'auto'; skip?: SkipLog; cache?: FeatureCacheOptions | false } = {},
 ): Promise<{ report: TrainingReport; model: PeftModel }> {
   const model = applyPeft(backbone, methods.length ? compose(...methods) : [], { numClasses: task.numClasses, classNames: task.classNames, seed: recipe.seed });
   const summary = model.summary();
   const started = performance.now();
-  let dataParallel: DataParallelTrainer | undefined;
-  if (options.workers && options.workers > 1) {
-    // Each worker rebuilds the model from its adapter config, with the CLI's plugins registered.
-    dataParallel = await createDataParallelTrainer(model, { imports: [workerPluginsUrl()], workers: options.workers, microBatch: recipe.microBatch });
-  }
   const skip = options.skip?.batchOptions() ?? {};
   const trainTransform = transformFor(task.train, backbone, true);
   const evalTransform = transformFor(task.val, backbone, false);
+  const cache = await featureCache(model, task, trainTransform, evalTransform, skip, out, label, options.cache);
+  const [cachedTrain, cachedVal, cachedTest] = cache?.splits ?? [];
+  let dataParallel: DataParallelTrainer | undefined;
+  if (options.workers !== undefined) {
+    // `vpeft train` says how many threads it trains on (and why); multi-task and demo runs stay on this one.
+    const totalSteps = recipe.epochs * (cachedTrain?.trainData(recipe.batchSize).stepsPerEpoch ?? batchCount(task.train.samples.length, recipe.batchSize));
+    const choice = await chooseWorkers(model, { requested: options.workers, batchSize: recipe.batchSize, totalSteps, featureCache: Boolean(cachedTrain) });
+    out.note(choice.line);
+    // Each worker rebuilds the model from its adapter config, with the CLI's plugins registered.
+    if (choice.workers > 1) dataParallel = await createDataParallelTrainer(model, { imports: [workerPluginsUrl()], workers: choice.workers, microBatch: recipe.microBatch });
+  }
   const result = await fit(
     model,
-    {
+    cachedTrain?.trainData(recipe.batchSize) ?? {
       stepsPerEpoch: batchCount(task.train.samples.length, recipe.batchSize),
       batches: ({ epoch, seed }) => batches(task.train, { batchSize: recipe.batchSize, shuffle: true, seed, epoch, transform: trainTransform, ...skip }),
     },
     {
       ...recipeFitOptions(recipe),
       microBatch: recipe.microBatch,
-      eval: () => batches(task.val, { batchSize: recipe.batchSize, transform: evalTransform, ...skip }),
+      eval: cachedVal?.evalData(recipe.batchSize) ?? (() => batches(task.val, { batchSize: recipe.batchSize, transform: evalTransform, ...skip })),
       restoreBest: true,
       checkpointDir: options.outDir ? join(options.outDir, 'checkpoints') : undefined,
       resume: options.resume,
       onProgress: (event) => out.progress({ run: label, ...event }, () => formatProgress(label, event), { key: label, last: event.step === event.totalSteps }),
+      evalImages: task.val.samples.length,
+      onEvaluationProgress: evalProgress(out, `${label} val`),
       dataParallel,
     },
   ).finally(() => dataParallel?.dispose());
-  const test = await evaluate(model, batches(task.test, { batchSize: Math.max(recipe.batchSize, 64), transform: evalTransform, ...skip }));
+  const testBatch = Math.max(recipe.batchSize, 64);
+  const test = await evaluate(model, cachedTest?.evalData(testBatch)() ?? batches(task.test, { batchSize: testBatch, transform: evalTransform, ...skip }), {
+    total: task.test.samples.length,
+    onProgress: evalProgress(out, `${label} test`),
+  });
   let adapterDir: string | undefined;
   let adapterBytes: number | undefined;
   if (options.outDir) {
@@ -123,6 +146,38 @@ export async function runTraining(
     adapterBytes,
   };
   return { report, model };
+}
+
+/**
+ * Fills the feature cache for the run's three splits when the model's frozen part and the pipeline
+ * allow it (see `prepareFeatureCache`), and says in one line what was cached or why not.
+ */
+async function featureCache(
+  model: PeftModel,
+  task: TaskData,
+  trainTransform: ImageTransform,
+  evalTransform: ImageTransform,
+  skip: ReturnType<SkipLog['batchOptions']> | Record<string, never>,
+  out: Output,
+  label: string,
+  options: FeatureCacheOptions | false | undefined,
+): Promise<PreparedFeatureCache | undefined> {
+  if (options === false) {
+    out.note('feature cache off (--no-cache)');
+    return undefined;
+  }
+  const key = `${label}:cache`;
+  const cache = await prepareFeatureCache(
+    model,
+    [featureSource(task.train, trainTransform, skip), featureSource(task.val, evalTransform, skip), featureSource(task.test, evalTransform, skip)],
+    {
+      ...options,
+      onProgress: ({ split, done, total }) =>
+        out.progress({ run: label, cache: split, done, total }, () => `${label} caching the frozen part's output for ${split}: ${done}/${total} images`, { key, last: done === total }),
+    },
+  );
+  out.note(cache.line);
+  return cache;
 }
 
 /** A markdown table of training reports. */

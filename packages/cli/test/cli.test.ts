@@ -20,7 +20,7 @@ afterEach(() => {
 });
 
 describe('vpeft CLI', () => {
-  it.each(['train', 'eval', 'inspect', 'merge', 'bench', 'convert', 'demo'])('%s --help prints its usage and exits 0', async (command) => {
+  it.each(['train', 'eval', 'inspect', 'merge', 'bench', 'convert', 'demo', 'cache'])('%s --help prints its usage and exits 0', async (command) => {
     expect(await runCli([command, '--help'])).toBe(0);
     expect(stdout).toContain(`vpeft ${command}`);
     expect(stderr).toBe('');

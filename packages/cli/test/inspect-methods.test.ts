@@ -30,3 +30,24 @@ describe('vpeft inspect with the SSF, FacT, DoRA and RepAdapter packages', () =>
     expect(captured.stderr).toMatch(/variant.*"cp".*"tt", "tk"/);
   });
 });
+
+describe('vpeft inspect --method noah (the @vpeft/preset-noah preset)', () => {
+  it("prints NOAH's CIFAR-100 subnet on ViT-B/16: prompts Σp·D + LoRA Σr·4D + adapters Σ(2·D·m + m + D)", async () => {
+    expect(await runCli(['inspect', '--backbone', 'vit_base_patch16_224', '--classes', '100', '--method', 'noah', '--json'])).toBe(0);
+    const result = JSON.parse(captured.stdout) as { summary: { trainableExcludingHead: number } };
+    // ZhangYuanhan-AI/NOAH experiments/NOAH/subnet/VTAB/ViT-B_prompt_cifar100.yaml: Σ prompts 69, Σ LoRA ranks 47, Σ adapter dims 74 (12 adapters).
+    expect(result.summary.trainableExcludingHead).toBe(69 * 768 + 47 * 4 * 768 + (2 * 768 * 74 + 74 + 12 * 768));
+  });
+
+  it('takes per-block dims as lists', async () => {
+    expect(await runCli(['inspect', '--backbone', 'vit_test_patch8_32', '--method', 'noah:prompts=2|3,lora=1|0,adapter=0|4', '--json'])).toBe(0);
+    const result = JSON.parse(captured.stdout) as { summary: { trainableExcludingHead: number } };
+    expect(result.summary.trainableExcludingHead).toBe(5 * D + 1 * 4 * D + (2 * D * 4 + 4 + D));
+  });
+
+  it('refuses dims that are not one per block, exit 2', async () => {
+    expect(await runCli(['inspect', '--backbone', 'vit_test_patch8_32', '--method', 'noah:prompts=2|3,lora=1'])).toBe(2);
+    expect(captured.stderr.trim().split('\n')).toHaveLength(1);
+    expect(captured.stderr).toMatch(/--method noah:prompts=2\|3,lora=1: noah: option `lora` got \[1\]; expected 2 entries/);
+  });
+});

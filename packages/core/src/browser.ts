@@ -24,10 +24,11 @@ export { ParameterStore, sizeOf, type Parameter, type ParameterPlace, type Param
 export { init, initialize, fanIn, fanOut, type Initializer } from './init/initializers';
 export { mulberry32, hashSeed } from './init/random';
 export * from './sites/site';
-export { matchSites, summarizeSiteNames } from './sites/match-sites';
+export { matchSites, summarizeSiteNames, isRoleSelector } from './sites/match-sites';
 export { insertTokens, replaceTokens } from './sites/token-sequence';
 export { TapRecorder } from './sites/tap-recorder';
 export type { Backbone, BackboneConfig, BackboneForwardOptions } from './backbone/backbone';
+export { isFrozenOutput, inputBatchSize, sliceInput, inputTensors, type FrozenOutput, type FrozenPartInfo, type NoFrozenPart, type BackboneInput } from './backbone/frozen-output';
 export {
   defineBackbone,
   registerBackbone,
@@ -46,6 +47,7 @@ export * from './method/method';
 export { defineMethod } from './method/define-method';
 export { registerMethod, unregisterMethod, getMethod, hasMethod, listMethods } from './method/registry';
 export { compose, flattenMethods } from './method/compose';
+export { definePreset, registerPreset, unregisterPreset, hasPreset, getPreset, listPresets, type PresetDefinition } from './method/presets';
 export { applyPeft, type ApplyPeftOptions } from './model/apply-peft';
 export { PeftModel, type MergeReport, type PredictOptions, type PeftModelParts } from './model/peft-model';
 export { SiteChains, type AttachedModule } from './model/site-chain';
@@ -82,7 +84,7 @@ export { dropout, dropPath } from './ops/regularization';
 export { withoutGradient } from './ops/without-gradient';
 export { detach } from './ops/detach';
 export { multiHeadAttention, splitHeads } from './ops/attention';
-export { ViT, createViT, positionPrefix, type CreateViTOptions } from './vit/vit';
+export { ViT, createViT, positionPrefix, LINEAR_ROLES, type CreateViTOptions } from './vit/vit';
 export { vitConfigs, resolveViTConfig, VIT_DEFAULTS, type ViTConfig, type ViTConfigName } from './vit/config';
 export { loadViT, assignTimmWeights, exportTimmWeights, isHeadKey, type LoadViTOptions, type TimmWeights, type TensorData } from './vit/timm-weights';
 export { vitBackbones } from './vit/register';
@@ -90,4 +92,4 @@ export { bicubicMatrix, resampleGrid, resamplePositionEmbedding } from './vit/re
 export { setFileSystem, fileSystem, type FileSystem } from './io/file-system';
 export { sha256Hex } from './io/sha256';
 export * from './io/safetensors';
-export { decodeFloat16, decodeBFloat16 } from './io/half';
+export { decodeFloat16, decodeBFloat16, encodeFloat16 } from './io/half';

@@ -42,3 +42,5 @@ export {
   DatasetOptionError,
   formatOrigin,
 } from './errors.js';
+export type { FeatureSource } from './feature-source.js';
+export { featureSource, sampleIdentity, pipelineKey, transformVariation } from './feature-source.js';

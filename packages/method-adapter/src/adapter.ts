@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineMethod, gelu, init, OptionError, type MethodInstance, type SiteModule } from '@vpeft/core';
+import { defineMethod, gelu, init, quickGelu, MethodNotApplicableError, OptionError, type MethodInstance, type SiteModule } from '@vpeft/core';
 import { createBottleneck, tokenLinear } from './bottleneck';
 import { ADAPTER_DEFAULTS, validateAdapterOptions, type AdapterOptions } from './options';
+
+const ACTIVATIONS: Record<AdapterOptions['activation'], (t: tf.Tensor) => tf.Tensor> = {
+  gelu: (t) => gelu(t),
+  relu: (t) => tf.relu(t),
+  'quick-gelu': (t) => quickGelu(t),
+};
 
 /** npm package of the adapter family, for "install X" messages. */
 export const ADAPTER_PACKAGE = '@vpeft/method-adapter';
@@ -22,12 +28,18 @@ export const adapterMethod = defineMethod<AdapterOptions>({
   targets: (sites, options) => {
     const branches = options.placement === 'houlsby' ? ['attn', 'mlp'] : ['mlp'];
     const found = sites.filter((s) => s.kind === 'branch' && branches.includes(s.branch!));
-    if (found.length === 0) throw new OptionError('placement', options.placement, 'a backbone with attn/mlp branch sites (a ViT)', 'adapter');
-    return found;
+    if (found.length === 0) throw new MethodNotApplicableError('adapter', 'this backbone', `an adapter sits on a transformer block's ${branches.join('/')} branch, and it has no such branch sites (on a CNN use conv-adapter)`);
+    if (options.perBlock.length === 0) return found;
+    const blocks = new Set(found.map((s) => s.block));
+    if (options.perBlock.length !== blocks.size) {
+      throw new OptionError('perBlock', options.perBlock, `one entry per block (${blocks.size} on this backbone)`, 'adapter');
+    }
+    return found.filter((s) => options.perBlock[s.block ?? 0]! > 0);
   },
   create: (site, options, ctx) => {
-    const p = createBottleneck(site, ctx, options.bottleneck, init.kaimingUniform(Math.sqrt(5)));
-    const act = options.activation === 'gelu' ? (t: tf.Tensor) => gelu(t) : (t: tf.Tensor) => tf.relu(t);
+    const bottleneck = options.perBlock.length > 0 ? options.perBlock[site.block ?? 0]! : options.bottleneck;
+    const p = createBottleneck(site, ctx, bottleneck, init.kaimingUniform(Math.sqrt(5)));
+    const act = ACTIVATIONS[options.activation];
     return {
       transform: (x, next) => {
         const h = next(x);

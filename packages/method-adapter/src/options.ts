@@ -6,8 +6,13 @@ export interface AdapterOptions {
   bottleneck: number;
   /** `mlp`: one adapter after each block's MLP branch ("Pfeiffer" placement, as vision papers use it); `houlsby`: after attention too. */
   placement: 'mlp' | 'houlsby';
-  /** Non-linearity between down and up. */
-  activation: 'gelu' | 'relu';
+  /** Non-linearity between down and up (`quick-gelu`: `x·σ(1.702x)`, NOAH's). */
+  activation: 'gelu' | 'relu' | 'quick-gelu';
+  /**
+   * Per-block bottleneck widths (one entry per block, 0 = no adapter in that block), e.g. a NOAH
+   * subnet's ADAPTER_DIM. Overrides `bottleneck`; empty (the default) puts `bottleneck` in every block.
+   */
+  perBlock: number[];
 }
 
 /** Options of `adaptformer` (parallel to the MLP on the residual stream). */
@@ -32,7 +37,7 @@ export interface ConvpassOptions {
   convInit: 'identity' | 'xavier';
 }
 
-export const ADAPTER_DEFAULTS: AdapterOptions = { bottleneck: 8, placement: 'mlp', activation: 'gelu' };
+export const ADAPTER_DEFAULTS: AdapterOptions = { bottleneck: 8, placement: 'mlp', activation: 'gelu', perBlock: [] };
 export const ADAPTFORMER_DEFAULTS: AdaptFormerOptions = { bottleneck: 64, scale: 0.1, dropout: 0.1 };
 export const CONVPASS_DEFAULTS: ConvpassOptions = { bottleneck: 8, scale: 1, dropout: 0.1, branches: ['attn', 'mlp'], convInit: 'identity' };
 
@@ -51,7 +56,10 @@ function checkScale(value: number, method: string): void {
 export function validateAdapterOptions(o: AdapterOptions): void {
   checkBottleneck(o.bottleneck, 'adapter');
   if (o.placement !== 'mlp' && o.placement !== 'houlsby') throw new OptionError('placement', o.placement, '"mlp" or "houlsby"', 'adapter');
-  if (o.activation !== 'gelu' && o.activation !== 'relu') throw new OptionError('activation', o.activation, '"gelu" or "relu"', 'adapter');
+  if (!['gelu', 'relu', 'quick-gelu'].includes(o.activation)) throw new OptionError('activation', o.activation, '"gelu", "relu" or "quick-gelu"', 'adapter');
+  if (!Array.isArray(o.perBlock) || o.perBlock.some((m) => !Number.isInteger(m) || m < 0) || (o.perBlock.length > 0 && o.perBlock.every((m) => m === 0))) {
+    throw new OptionError('perBlock', o.perBlock, 'a list of non-negative integers (bottleneck width per block, 0 = none), not all 0', 'adapter');
+  }
 }
 
 export function validateAdaptFormerOptions(o: AdaptFormerOptions): void {

@@ -27,6 +27,7 @@ export { peftAdapterFormat } from './peft/peft-format';
 export {
   buildPeftLoraConfig,
   checkPeftLoraConfig,
+  peftPatternValue,
   peftTargets,
   PEFT_CONFIG_FILE,
   PEFT_KEY_PREFIX,

@@ -8,6 +8,7 @@ import { createTestViT, maxAbsDiff, randomBatch, trainSteps } from '@vpeft/core/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lora } from '../src/index';
 import { TinyConvBackbone } from './tiny-conv-backbone';
+import { torchDelta } from './torch-delta';
 
 // Fixture from test/fixtures/make_peft_fixture.py: a timm-named tiny ViT and a PEFT LoRA adapter
 // (r=4, lora_alpha=8, target_modules ["qkv"], modules_to_save ["head"]) with logits from PyTorch.
@@ -30,16 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
-
-/** PyTorch-layout LoRA update `scale · B·A` ([out, in...]) from PEFT file tensors, in plain JS. */
-function torchDelta(a: { shape: number[]; data: Float32Array }, b: { shape: number[]; data: Float32Array }, scale: number): Float64Array {
-  const r = a.shape[0]!;
-  const inner = a.data.length / r;
-  const out = b.shape[0]!;
-  const delta = new Float64Array(out * inner);
-  for (let o = 0; o < out; o++) for (let k = 0; k < r; k++) for (let i = 0; i < inner; i++) delta[o * inner + i] += scale * b.data[o * r + k]! * a.data[k * inner + i]!;
-  return delta;
-}
 
 describe("Hugging Face PEFT's LoRA format", () => {
   it('loads a PEFT adapter made in PyTorch and reproduces its logits', async () => {
@@ -172,7 +163,8 @@ describe("Hugging Face PEFT's LoRA format", () => {
     [{ bias: 'all' }, /bias: "all" is not supported/],
     [{ peft_type: 'IA3' }, /peft_type is "IA3"; @vpeft\/method-lora reads PEFT LoRA adapters only/],
     [{ modules_to_save: ['classifier'] }, /modules_to_save: \["classifier"\] .*only the classification head/],
-    [{ rank_pattern: { qkv: 8 } }, /rank_pattern/],
+    // rank_pattern is read: rank 8 for qkv, but the file holds rank-4 factors.
+    [{ rank_pattern: { qkv: 8 } }, /tensor "base_model\.model\.blocks\.0\.attn\.qkv\.lora_A\.weight" has shape \[4, 32\], expected \[8, 32\]/],
     [{ init_lora_weights: 'pissa' }, /init_lora_weights: "pissa" .*change the base weights/],
     [{ target_modules: ['fc3'] }, /target_modules \["fc3"\] matches no linear or conv site of this backbone; it has patch_embed\.proj, blocks\.\{0\.\.1\}\.attn\.qkv/],
     [{ target_modules: ['qkv', 'proj'] }, /missing lora_A\/lora_B weights for target module\(s\) patch_embed\.proj, blocks\.0\.attn\.proj/],

@@ -1,4 +1,4 @@
-import { defineMethod, init, OptionError, type MethodInstance } from '@vpeft/core';
+import { defineMethod, init, OptionError, type MethodInstance, MethodNotApplicableError } from '@vpeft/core';
 import { validateVptOptions, VPT_DEFAULTS, type VptOptions } from './options';
 import { promptTransform } from './transform';
 
@@ -20,8 +20,13 @@ export const vptMethod = defineMethod<VptOptions>({
   validate: validateVptOptions,
   targets: (sites, options) => {
     const tokenSites = sites.filter((s) => s.kind === 'tokens').sort((a, b) => (a.block ?? 0) - (b.block ?? 0));
-    if (tokenSites.length === 0) throw new OptionError('tokens', options.tokens, 'a backbone with token sequences (a ViT); this backbone has no tokens sites', 'vpt');
-    return options.deep ? tokenSites : tokenSites.slice(0, 1);
+    if (tokenSites.length === 0) throw new MethodNotApplicableError('vpt', 'this backbone', 'VPT inserts prompt tokens into token sequences (a transformer), and it has no tokens sites');
+    if (!options.deep) return tokenSites.slice(0, 1);
+    if (options.perBlock.length === 0) return tokenSites;
+    if (options.perBlock.length !== tokenSites.length) {
+      throw new OptionError('perBlock', options.perBlock, `one entry per block (${tokenSites.length} on this backbone)`, 'vpt');
+    }
+    return tokenSites.filter((_, i) => options.perBlock[i]! > 0);
   },
   create: (site, options, ctx) => {
     const dim = site.dim!;
@@ -32,8 +37,9 @@ export const vptMethod = defineMethod<VptOptions>({
       const bound = Math.sqrt(6 / (3 * patch * patch + dim));
       initializer = init.uniform(-bound, bound);
     }
-    const prompts = ctx.parameter('prompts', [1, options.tokens, dim], initializer, 'token');
-    const first = site.block === 0 || !options.deep;
+    const tokens = options.perBlock.length > 0 ? options.perBlock[site.block ?? 0]! : options.tokens;
+    const prompts = ctx.parameter('prompts', [1, tokens, dim], initializer, 'token');
+    const first = site.name === ctx.targets[0]?.name;
     return { transform: promptTransform(ctx.owner, prompts, first, options) };
   },
   zeroInit: () => false,

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batches, type ImageDataset, type ImageTransform } from '@vpeft/datasets';
-import type { EpochContext, TrainBatch, TrainData } from '@vpeft/train';
+import type { EpochContext, ImageBatch, TrainData } from '@vpeft/train';
 import { planEpoch, type EpochPlanOptions } from './sampling';
 
 /** A training batch of several tasks: `tasks[i]` names image i's task, `y[i]` is a class id of that task. */
-export interface MultiTaskBatch extends TrainBatch {
+export interface MultiTaskBatch extends ImageBatch {
   readonly tasks: readonly string[];
 }
 
@@ -13,7 +13,7 @@ export interface TaskSource {
   /** Training images of the task. */
   readonly size: number;
   /** The images `indices` (into `0..size-1`), in that order, as one batch (the caller disposes it). */
-  load(indices: readonly number[], context: EpochContext): Promise<TrainBatch>;
+  load(indices: readonly number[], context: EpochContext): Promise<ImageBatch>;
 }
 
 /** A {@link TaskSource} over an image dataset, preprocessed with `transform`. */
@@ -44,7 +44,7 @@ export function multiTaskTrainData(
     stepsPerEpoch: plan.stepsPerEpoch,
     async *batches(context) {
       for (const slots of planEpoch({ ...plan, sizes, seed: context.seed, epoch: context.epoch })) {
-        const parts: TrainBatch[] = [];
+        const parts: ImageBatch[] = [];
         const tasks: string[] = [];
         try {
           for (let t = 0; t < names.length; t++) {

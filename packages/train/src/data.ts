@@ -1,15 +1,21 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Parameter } from '@vpeft/core';
+import type { BackboneInput, Parameter } from '@vpeft/core';
 
 /**
- * One batch of training or evaluation data: NHWC float32 images and int32 class ids.
+ * One batch of training or evaluation data: NHWC float32 images (or, from a feature cache, the
+ * backbone's frozen-part output for them) and int32 class ids.
  * Ownership: {@link fit} and {@link evaluate} take every batch they receive and dispose `x` and `y`
  * once they are done with it (after the optimizer step, after scoring, or when skipping batches on
  * resume); the data source must not dispose or reuse them.
  */
 export interface TrainBatch {
-  readonly x: tf.Tensor4D;
+  readonly x: BackboneInput;
   readonly y: tf.Tensor1D;
+}
+
+/** A {@link TrainBatch} of images (not cached frozen-part outputs). */
+export interface ImageBatch extends TrainBatch {
+  readonly x: tf.Tensor4D;
 }
 
 /** What the trainer asks of the data source for one epoch. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { OptionError, PeftModel, VpeftError } from '@vpeft/core';
+import { inputBatchSize, inputTensors, OptionError, VpeftError, type PeftModel } from '@vpeft/core';
 import { AdamW } from './adamw';
 import { checkpointStore, type CheckpointStore } from './checkpoint-store';
 import type { TrainBatch, TrainData, TrainableModel } from './data';
@@ -49,7 +49,7 @@ export interface FitResult {
 export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableModel, train: TrainData<B>, options: FitOptions<B>): Promise<FitResult> {
   const o = resolveFitOptions(options);
   const needsPeftModel = (!o.stepGradients && 'a stepGradients function') || (o.eval !== undefined && !o.evaluator && 'an evaluator');
-  if (needsPeftModel && !(model instanceof PeftModel)) throw new VpeftError(`fit: the model is not a PeftModel; give ${needsPeftModel} for it`);
+  if (needsPeftModel && !isPeftModel(model)) throw new VpeftError(`fit: the model is not a PeftModel; give ${needsPeftModel} for it`);
   if (!train || typeof train.batches !== 'function') throw new OptionError('train', train, '{ stepsPerEpoch, batches(context) }', 'fit');
   if (!Number.isInteger(train.stepsPerEpoch) || train.stepsPerEpoch < 1) throw new OptionError('train.stepsPerEpoch', train.stepsPerEpoch, 'a positive integer', 'fit');
   const parameters = model.trainableParameters();
@@ -82,17 +82,17 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
       let index = 0;
       for await (const batch of train.batches({ epoch, seed: o.seed, ...(o.batchSize ? { batchSize: o.batchSize } : {}) })) {
         if (index < skip) {
-          tf.dispose([batch.x, batch.y]);
+          tf.dispose([...inputTensors(batch.x), batch.y]);
           index++;
           continue;
         }
         if (index >= train.stepsPerEpoch) {
-          tf.dispose([batch.x, batch.y]);
+          tf.dispose([...inputTensors(batch.x), batch.y]);
           throw new VpeftError(`fit: epoch ${epoch} yielded more than stepsPerEpoch = ${train.stepsPerEpoch} batches; the schedule needs the true count`);
         }
         const lr = learningRateAt(settings.schedule, state.step);
         optimizer.learningRate = lr;
-        const images = batch.x.shape[0];
+        const images = inputBatchSize(batch.x);
         const started = performance.now();
         let computed: TrainingGradients;
         try {
@@ -102,7 +102,7 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
               ? await parallelTrainingGradients(o.dataParallel, model as PeftModel, batch, { labelSmoothing: o.labelSmoothing })
               : trainingGradients(model as PeftModel, batch, { labelSmoothing: o.labelSmoothing, microBatch: o.microBatch });
         } finally {
-          tf.dispose([batch.x, batch.y]);
+          tf.dispose([...inputTensors(batch.x), batch.y]);
         }
         let { grads } = computed;
         if (!Number.isFinite(computed.loss)) {
@@ -134,7 +134,7 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
       }
       state = { ...state, epoch: epoch + 1, batchesDoneInEpoch: 0 };
       if ((o.eval !== undefined || o.evaluator) && ((epoch + 1) % o.evalEvery === 0 || epoch + 1 === o.epochs)) {
-        const result: EvaluatorResult = o.evaluator ? await o.evaluator() : await evaluate(model as PeftModel, o.eval!, { batchSize: o.evalBatchSize });
+        const result: EvaluatorResult = o.evaluator ? await o.evaluator() : await evaluate(model as PeftModel, o.eval!, { batchSize: o.evalBatchSize, onProgress: o.onEvaluationProgress, total: o.evalImages });
         const record: EvaluationRecord = {
           epoch,
           step: state.step,
@@ -169,6 +169,12 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
   } finally {
     optimizer.dispose();
   }
+}
+
+/** Whether `model` can be trained and scored by the default step and `evaluate` (structurally, so a PeftModel of another copy of core passes). */
+function isPeftModel(model: TrainableModel): model is PeftModel {
+  const m = model as Partial<PeftModel>;
+  return typeof m.forward === 'function' && typeof m.predict === 'function' && typeof m.numClasses === 'number';
 }
 
 function runSettings<B extends TrainBatch>(o: ResolvedFitOptions<B>, stepsPerEpoch: number): RunSettings {

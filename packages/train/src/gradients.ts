@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { OptionError, type PeftModel } from '@vpeft/core';
+import { inputBatchSize, isFrozenOutput, OptionError, sliceInput, VpeftError, type BackboneInput, type PeftModel } from '@vpeft/core';
 import type { TrainBatch } from './data';
 import { crossEntropySum, trainingTargets } from './loss';
 import type { DataParallelTrainer } from './parallel/data-parallel-trainer';
@@ -30,8 +30,8 @@ export interface LossGradientsOptions {
  * its summed loss divided by B, so the chunk gradients add up to the full-batch gradient while only
  * one chunk's activations are alive at a time (backbones here have no batch statistics).
  */
-export function lossGradients(model: PeftModel, images: tf.Tensor4D, targets: tf.Tensor2D, options: LossGradientsOptions = {}): TrainingGradients {
-  const size = images.shape[0];
+export function lossGradients(model: PeftModel, images: BackboneInput, targets: tf.Tensor2D, options: LossGradientsOptions = {}): TrainingGradients {
+  const size = inputBatchSize(images);
   const microBatch = options.microBatch ?? size;
   if (!Number.isInteger(microBatch) || microBatch < 1) throw new OptionError('microBatch', microBatch, 'a positive integer', 'lossGradients');
   if (targets.rank !== 2 || targets.shape[0] !== size || targets.shape[1] !== model.numClasses) {
@@ -45,7 +45,7 @@ export function lossGradients(model: PeftModel, images: tf.Tensor4D, targets: tf
   for (let start = 0; start < size; start += chunk) {
     const count = Math.min(chunk, size - start);
     const { value, grads: part } = tf.tidy(() => {
-      const x = count === size ? images : tf.slice(images, [start, 0, 0, 0], [count, -1, -1, -1]);
+      const x = count === size ? images : sliceInput(images, start, count);
       const y = count === size ? targets : tf.slice(targets, [start, 0], [count, -1]);
       return tf.variableGrads(() => {
         const loss = tf.div(crossEntropySum(model.forward(x, { training: true }), y), size) as tf.Scalar;
@@ -107,6 +107,7 @@ export async function parallelTrainingGradients(
   batch: TrainBatch,
   options: { labelSmoothing: number },
 ): Promise<TrainingGradients> {
+  if (isFrozenOutput(batch.x)) throw new VpeftError('data-parallel workers take images, not cached frozen-part outputs; train from the cache on one thread (or turn the cache off)');
   const targets = tf.tidy(() => trainingTargets(batch.y, model.numClasses, options.labelSmoothing));
   try {
     const { loss, grads } = await trainer.gradients(batch.x, targets);

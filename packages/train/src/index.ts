@@ -10,6 +10,14 @@ import './node-checkpoint-store';
 
 export * from './browser';
 export { fileCheckpointStore } from './node-checkpoint-store';
+export {
+  chooseWorkers,
+  estimateStepSeconds,
+  MIN_AUTO_WORKER_SECONDS,
+  MIN_IMAGES_PER_WORKER,
+  type WorkerChoice,
+  type WorkerChoiceOptions,
+} from './parallel/auto-workers';
 export { createDataParallelTrainer, splitBatch, type BatchGradients, type DataParallelOptions, type DataParallelTrainer } from './parallel/data-parallel-trainer';
 export {
   saveCheckpoint,
@@ -25,3 +33,16 @@ export {
   BEST_METRICS_FILE,
 } from './checkpoint';
 export { replaceDirectory, resolveCommittedDirectory } from './atomic-directory';
+export {
+  planFeatureCache,
+  prepareFeatureCache,
+  cacheSplit,
+  backboneChecksum,
+  formatBytes,
+  type CacheableSplit,
+  type FeatureCacheOptions,
+  type FeatureCachePlan,
+  type PreparedFeatureCache,
+} from './feature-cache/feature-cache';
+export { CachedSplit, type CachedBatch } from './feature-cache/cached-split';
+export { DiskCache, defaultCacheDirectory, type CacheDtype } from './feature-cache/disk-cache';

@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AdamW,
   CheckpointError,
+  evaluate,
   fit,
+  trainingGradients,
   lastCheckpointDirectory,
   loadCheckpoint,
   NonFiniteLossError,
@@ -284,6 +286,28 @@ describe('fit', () => {
     const before = tf.memory().numTensors;
     await expect(fit(model, { ...data, stepsPerEpoch: 2 }, { epochs: 1, optimizer: { learningRate: 1e-3 } })).rejects.toThrow(/more than stepsPerEpoch = 2/);
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose({ backbone: true });
+  });
+
+  it('trains any TrainableModel through stepGradients and an evaluator exactly as the default step and evaluate', async () => {
+    const settings = { epochs: 2, optimizer: { learningRate: 1e-2, weightDecay: 1e-2 }, labelSmoothing: 0.1, seed: 3 };
+    const data = trainData(resumePool(), 8);
+    const direct = createTrainableModel();
+    const expected = await fit(direct, data, { ...settings, eval: validation() });
+    const model = createTrainableModel();
+    const plain = { trainableParameters: () => model.trainableParameters(), saveAdapter: (dir: string) => model.saveAdapter(dir), loadAdapter: (dir: string) => model.loadAdapter(dir) };
+    await expect(fit(plain, data, settings)).rejects.toThrow('fit: the model is not a PeftModel; give a stepGradients function for it');
+    await expect(fit(plain, data, { ...settings, stepGradients: (b, c) => trainingGradients(model, b, c), eval: validation() })).rejects.toThrow('give an evaluator');
+    await expect(fit(plain, data, { ...settings, stepGradients: (b, c) => trainingGradients(model, b, c), microBatch: 2 })).rejects.toThrow('not together with stepGradients');
+    const result = await fit(plain, data, {
+      ...settings,
+      checkpointDir: await tempDir(),
+      stepGradients: (batch, context) => trainingGradients(model, batch, context),
+      evaluator: () => evaluate(model, validation()),
+    });
+    expect(result.evaluations).toEqual(expected.evaluations);
+    expectSameValues(trainableValues(model), trainableValues(direct));
+    direct.dispose({ backbone: true });
     model.dispose({ backbone: true });
   });
 });

@@ -5,6 +5,19 @@ import { meanRows } from './summary';
 /** Colours for method variants (Okabe–Ito, then Tableau), cycled. */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000', '#4E79A7', '#F28E2B', '#59A14F', '#B07AA1'];
 
+/** Marker shapes: the palette repeats after 12 methods, each round with the next shape. */
+const SHAPES = ['circle', 'square', 'diamond', 'triangle'] as const;
+type Shape = (typeof SHAPES)[number];
+
+/** A marker of `shape` centred at (x, y), radius ~5, with `attributes` and optional content (a title). */
+function marker(shape: Shape, x: number, y: number, attributes: string, content = ''): string {
+  const [cx, cy] = [x.toFixed(1), y.toFixed(1)];
+  if (shape === 'circle') return `<circle cx="${cx}" cy="${cy}" r="5" ${attributes}>${content}</circle>`;
+  if (shape === 'square') return `<rect x="${(x - 4.5).toFixed(1)}" y="${(y - 4.5).toFixed(1)}" width="9" height="9" ${attributes}>${content}</rect>`;
+  const points = shape === 'diamond' ? [[x, y - 6], [x + 6, y], [x, y + 6], [x - 6, y]] : [[x, y - 6], [x + 5.5, y + 4], [x - 5.5, y + 4]];
+  return `<polygon points="${points.map(([px, py]) => `${px!.toFixed(1)},${py!.toFixed(1)}`).join(' ')}" ${attributes}>${content}</polygon>`;
+}
+
 const PANEL_W = 340;
 const PANEL_H = 250;
 const MARGIN = { left: 52, right: 14, top: 28, bottom: 40 };
@@ -29,7 +42,7 @@ function niceStep(range: number): number {
   return [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw;
 }
 
-function panelSvg(panel: Panel, x0: number, y0: number, colour: (method: string) => string, xDomain: [number, number]): string {
+function panelSvg(panel: Panel, x0: number, y0: number, colour: (method: string) => string, shape: (method: string) => Shape, xDomain: [number, number]): string {
   const w = PANEL_W - MARGIN.left - MARGIN.right;
   const h = PANEL_H - MARGIN.top - MARGIN.bottom;
   const ys = panel.points.map((p) => p.y);
@@ -60,7 +73,7 @@ function panelSvg(panel: Panel, x0: number, y0: number, colour: (method: string)
   parts.push(`<text transform="translate(12,${MARGIN.top + h / 2}) rotate(-90)" text-anchor="middle" font-size="10">test top-1 %</text>`);
   for (const p of panel.points) {
     parts.push(
-      `<circle class="mark" data-method="${escapeXml(p.method)}" cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="5" fill="${colour(p.method)}" fill-opacity="0.85" stroke="#fff"><title>${escapeXml(`${p.method}: ${p.detail}`)}</title></circle>`,
+      marker(shape(p.method), sx(p.x), sy(p.y), `class="mark" data-method="${escapeXml(p.method)}" fill="${colour(p.method)}" fill-opacity="0.85" stroke="#fff"`, `<title>${escapeXml(`${p.method}: ${p.detail}`)}</title>`),
     );
   }
   parts.push('</g>');
@@ -75,6 +88,7 @@ function panelSvg(panel: Panel, x0: number, y0: number, colour: (method: string)
 export function svgPlot(cells: readonly CellResult[]): string {
   const methods = [...new Set(cells.map((c) => c.method))];
   const colour = (m: string) => PALETTE[methods.indexOf(m) % PALETTE.length]!;
+  const shape = (m: string) => SHAPES[Math.floor(methods.indexOf(m) / PALETTE.length) % SHAPES.length]!;
   const backbones = [...new Set(cells.map((c) => c.backbone))];
   const panels: Panel[] = [];
   for (const backbone of backbones) {
@@ -100,12 +114,12 @@ export function svgPlot(cells: readonly CellResult[]): string {
   const legendRows = Math.ceil(methods.length / 3);
   const width = columns * PANEL_W;
   const height = rows * PANEL_H + 16 + legendRows * 18;
-  const body = panels.map((p, i) => panelSvg(p, (i % columns) * PANEL_W, Math.floor(i / columns) * PANEL_H, colour, xDomain));
+  const body = panels.map((p, i) => panelSvg(p, (i % columns) * PANEL_W, Math.floor(i / columns) * PANEL_H, colour, shape, xDomain));
   const legendWidth = width / 3;
   const legend = methods.map((m, i) => {
     const x = (i % 3) * legendWidth + 16;
     const y = rows * PANEL_H + 16 + Math.floor(i / 3) * 18;
-    return `<g class="legend-item" data-method="${escapeXml(m)}"><circle cx="${x}" cy="${y - 4}" r="5" fill="${colour(m)}"/><text x="${x + 10}" y="${y}" font-size="11">${escapeXml(m)}</text></g>`;
+    return `<g class="legend-item" data-method="${escapeXml(m)}">${marker(shape(m), x, y - 4, `fill="${colour(m)}"`)}<text x="${x + 10}" y="${y}" font-size="11">${escapeXml(m)}</text></g>`;
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" class="vpeft-bench-plot" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,

@@ -21,6 +21,8 @@ export const BENCH_HELP = `vpeft bench — run a V-PEFT Bench grid (hyper-parame
   --shard i/N     run only cells i, i+N, i+2N, ... (0 <= i < N) into results.shard-i-of-N.jsonl
   --protocol P    val200 (default; selection on val200, never on test) or benchmark-code (the published
                   code's best test over checkpoints; labelled as such)
+  --no-cache      do not cache frozen-part outputs (by default cells on one backbone and task share them)
+  --cache-dir DIR feature cache folder (default $VPEFT_CACHE_DIR or ~/.cache/vpeft/features)
   A killed run started again with the same spec and --out skips the finished cells.
   merge joins results.shard-*-of-N.jsonl of one spec into results.jsonl and writes the reports.
 `;
@@ -30,6 +32,8 @@ const OPTIONS = {
   out: { type: 'string' },
   shard: { type: 'string' },
   protocol: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'cache-dir': { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -106,6 +110,7 @@ export async function benchCommand(args: string[], out: Output): Promise<void> {
     onProgress: benchProgress(out),
     onCell: (cell, skipped) => out.note(`${skipped ? 'done earlier' : 'finished'}: ${cellLine(cell)}`),
     onNote: (text) => out.note(text),
+    cache: values['no-cache'] ? false : { ...(values['cache-dir'] ? { dir: String(values['cache-dir']) } : {}) },
   });
   out.result(
     { resultsFile: result.resultsFile, cells: result.cells, skipped: result.skipped, reports: result.reports },

@@ -5,7 +5,7 @@ import { loadPretrainedViTMnist, PRETRAINED_VIT_MNIST } from '@vpeft/pretrained'
 import { loadTaskData } from '../data-spec';
 import { discoverPlugins } from '../plugins';
 import { UsageError } from '../errors';
-import { parseMethodSpec } from '../method-spec';
+import { parseMethodSpecs } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe, type TrainingReport } from '../run-training';
 
@@ -57,7 +57,7 @@ export async function demoCommand(args: string[], out: Output): Promise<void> {
   ];
   const reports: TrainingReport[] = [];
   for (const run of runs) {
-    const { report, model } = await runTraining(run.label, run.backbone, run.methods.map(parseMethodSpec), task, run.recipe, out, {
+    const { report, model } = await runTraining(run.label, run.backbone, parseMethodSpecs(run.methods), task, run.recipe, out, {
       outDir: `${String(values.out)}/${run.dir}`,
     });
     reports.push(report);

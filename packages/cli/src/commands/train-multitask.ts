@@ -5,7 +5,7 @@ import { resolveBackbone } from '../backbones';
 import { loadTaskData, type TaskData } from '../data-spec';
 import { discoverPlugins } from '../plugins';
 import { UsageError } from '../errors';
-import { parseMethodSpec } from '../method-spec';
+import { parseMethodSpecs } from '../method-spec';
 import { parseMultiTaskSpec, readBaselines } from '../multitask-spec';
 import type { Output } from '../output';
 import { multiTaskTable, runMultiTask } from '../run-multitask';
@@ -34,7 +34,7 @@ export async function multiTaskTrain(values: Record<string, unknown>, recipe: Re
   const backend = await startBackend(values.backend as string | undefined);
   await discoverPlugins();
   const sharedSpecs = ((values.method as string[] | undefined) ?? []).map(String);
-  const parse = (specs: readonly string[]): MethodInstance<object>[] => specs.map(parseMethodSpec);
+  const parse = (specs: readonly string[]): MethodInstance<object>[] => parseMethodSpecs(specs);
   parse(sharedSpecs);
   for (const specs of spec.taskMethods.values()) parse(specs);
   const backboneSpec = { backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined };

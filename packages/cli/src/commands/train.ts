@@ -6,10 +6,11 @@ import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
 import { discoverPlugins, pluginsFromConfig } from '../plugins';
 import { UsageError } from '../errors';
-import { parseMethodSpec } from '../method-spec';
+import { parseMethodSpecs } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe } from '../run-training';
 import { multiTaskTrain } from './train-multitask';
+import { parseBytes } from '../parse-bytes';
 import { SkipLog } from '../skipped-images';
 
 export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT methods
@@ -23,10 +24,16 @@ export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT method
   --warmup-epochs N   default 1         --label-smoothing X default 0.1
   --micro-batch N     accumulate gradients over chunks of N images (bounded memory)
   --seed N            default 42        --out DIR        checkpoints (resumable) and the adapter
-  --workers N         compute gradients on N worker threads (own wasm heap each; both cores)
+  --workers N|auto    compute gradients on N worker threads (own wasm heap each); default auto: the
+                      cores when the backend is wasm, the batch gives each >= 8 images, the feature
+                      cache is off and the run is long enough (>= ~30 s on one thread); 1: this thread
   --resume            continue from DIR/checkpoints/last
   --skip-corrupt      leave out undecodable or missing images and bad split-file lines; they are
                       counted and listed in the result (default: stop at the first, exit 2)
+  --no-cache          do not cache the frozen part's output (by default, when the methods leave the
+                      first blocks frozen and the pipeline does not augment, they run once per image)
+  --cache-dir DIR     feature cache folder (default $VPEFT_CACHE_DIR or ~/.cache/vpeft/features)
+  --cache-limit SIZE  largest size of that folder, e.g. 500MB, 20GB (default 20GB; LRU eviction)
 
   Multi-task (one backbone, shared --method modules, per-task modules and heads, mixed batches):
   vpeft train --backbone B --task NAME=D [--task NAME=D]... [--method ...] [--task-method NAME=M]...
@@ -59,6 +66,9 @@ const OPTIONS = {
   out: { type: 'string' },
   resume: { type: 'boolean' },
   'skip-corrupt': { type: 'boolean' },
+  'no-cache': { type: 'boolean' },
+  'cache-dir': { type: 'string' },
+  'cache-limit': { type: 'string' },
   task: { type: 'string', multiple: true },
   'task-method': { type: 'string', multiple: true },
   'loss-weight': { type: 'string', multiple: true },
@@ -128,6 +138,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   }
   if (!values.data) throw new UsageError('vpeft train needs --data (e.g. mnist, emoji, vtab1k:<root>:<task>) or --task NAME=DATA (several tasks)');
 
+  const cache = values['no-cache'] ? false : { dir: values['cache-dir'] as string | undefined, limitBytes: values['cache-limit'] === undefined ? undefined : parseBytes(String(values['cache-limit']), '--cache-limit') };
   // The data first: a damaged split file is reported before the backend and the model are loaded.
   const skip = new SkipLog(Boolean(values['skip-corrupt']));
   const task = await loadTaskData(String(values.data), recipe.seed, { skipCorrupt: skip.enabled });
@@ -135,17 +146,18 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   skip.addLoaded([task.train, task.val, task.test]);
   const backend = await startBackend(values.backend);
   await discoverPlugins();
-  const methods = ((values.method as string[] | undefined) ?? []).map(parseMethodSpec);
+  const methods = parseMethodSpecs((values.method as string[] | undefined) ?? []);
   const { backbone, description, pretrained } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined });
   if (!pretrained) out.note(`note: ${description} — PEFT on random weights measures nothing useful; pass a pre-trained backbone`);
   out.note(`backend ${describeBackend(backend)}; backbone ${description}; data ${task.name} (${task.train.samples.length} train, ${task.val.samples.length} val, ${task.test.samples.length} test, ${task.numClasses} classes)`);
   const label = methods.map((m) => m.name).join('+') || 'linear';
-  const workers = values.workers === undefined ? 1 : number(values.workers, 'workers', (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+  const workers = values.workers === undefined || values.workers === 'auto' ? 'auto' : number(values.workers, 'workers', (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto');
   const { report, model } = await runTraining(label, backbone, methods, task, recipe, out, {
     outDir: values.out as string | undefined,
     resume: Boolean(values.resume),
-    workers: workers > 1 ? workers : undefined,
+    workers,
     skip,
+    cache,
   });
   out.result(
     { backend: describeBackend(backend), backbone: description, data: task.name, recipe, report: { ...report, test: { top1: report.test.top1, perClass: report.test.perClass, count: report.test.count } }, skipped: skip.report() },

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ParameterStore } from '../params/parameter';
+import type { BackboneInput, FrozenOutput, FrozenPartInfo, NoFrozenPart } from './frozen-output';
 import type { SiteInfo, SiteRunner } from '../sites/site';
 
 /** A JSON-serialisable description of a backbone; `arch` names its family (`vit`, `layers-model`, ...). */
@@ -30,8 +31,18 @@ export interface Backbone {
   readonly featureDim: number;
   readonly parameters: ParameterStore;
   sites(): SiteInfo[];
-  /** Images `[B, H, W, C]` → features `[B, featureDim]`. */
-  forward(images: tf.Tensor4D, options?: BackboneForwardOptions): tf.Tensor2D;
+  /**
+   * Images `[B, H, W, C]` → features `[B, featureDim]`. Backbones that implement {@link frozenPart}
+   * also take the {@link FrozenOutput} of {@link runFrozenPart} and run the rest of the pass from it.
+   */
+  forward(images: BackboneInput, options?: BackboneForwardOptions): tf.Tensor2D;
+  /**
+   * Optional (a feature cache uses it): the leading part of a training pass with these sites that no
+   * gradient reaches and whose output is the same every time for the same images, or why there is none.
+   */
+  frozenPart?(sites: SiteRunner): FrozenPartInfo | NoFrozenPart;
+  /** With {@link frozenPart}: that part's output for `images`, as inference computes it (call in a tidy or dispose it). */
+  runFrozenPart?(images: tf.Tensor4D, sites: SiteRunner): FrozenOutput;
   /** Frees every variable. */
   dispose(): void;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone } from '../backbone/backbone';
+import { inputBatchSize, inputTensors, sliceInput, type BackboneInput, type FrozenOutput, type FrozenPartInfo, type NoFrozenPart } from '../backbone/frozen-output';
 import { frozenUnits } from '../backbone/frozen-prefix';
 import { VpeftError } from '../errors/errors';
 import type { MethodInstance } from '../method/method';
@@ -67,12 +68,37 @@ export class PeftModel {
    * When nothing before the head trains (a linear probe), the backbone runs as in inference even in
    * training mode — off the gradient tape, with per-block tidy — since no gradient can flow into it.
    */
-  features(images: tf.Tensor4D, options: { training?: boolean } = {}): tf.Tensor2D {
+  features(images: BackboneInput, options: { training?: boolean } = {}): tf.Tensor2D {
     const training = options.training ?? false;
     if (training && !this.trainsBeforeHead()) {
-      return withoutGradient(images, () => this.backbone.forward(images, { training: false, sites: this.chains.runner(false) }));
+      return withoutGradient(inputTensors(images)[0]!, () => this.backbone.forward(images, { training: false, sites: this.chains.runner(false) }));
     }
     return this.backbone.forward(images, { training, sites: this.chains.runner(training) });
+  }
+
+  /**
+   * The part of a training pass no gradient reaches and whose output is the same for the same image
+   * (see `Backbone.frozenPart`), or why there is none: what a feature cache may compute once.
+   */
+  frozenPart(): FrozenPartInfo | NoFrozenPart {
+    if (!this.backbone.frozenPart || !this.backbone.runFrozenPart) return { reason: `${this.backbone.config.arch} backbones do not split off a frozen part` };
+    return this.backbone.frozenPart(this.chains.runner(true));
+  }
+
+  /**
+   * {@link frozenPart}'s output for `images` (computed as in inference, off the tape). `forward`,
+   * `features` and `predict` take it in place of the images. The caller disposes its tensors.
+   */
+  frozenOutput(images: tf.Tensor4D): FrozenOutput {
+    const run = this.backbone.runFrozenPart;
+    if (!run) throw new VpeftError(`${this.backbone.config.arch} backbones do not split off a frozen part`);
+    let key = '';
+    const tensors = tf.tidy(() => {
+      const output = run.call(this.backbone, images, this.chains.runner(true));
+      key = output.key;
+      return { ...output.tensors };
+    });
+    return { kind: 'frozen-output', key, tensors };
   }
 
   /**
@@ -86,7 +112,7 @@ export class PeftModel {
   }
 
   /** Logits `[B, numClasses]` (training mode enables dropout/drop-path). Call inside a tidy or dispose the result. */
-  forward(images: tf.Tensor4D, options: { training?: boolean } = {}): tf.Tensor2D {
+  forward(images: BackboneInput, options: { training?: boolean } = {}): tf.Tensor2D {
     const features = this.features(images, options);
     const logits = tf.add(tf.matMul(features, this.parameters.variable('head.weight') as tf.Tensor2D), this.parameters.variable('head.bias')) as tf.Tensor2D;
     features.dispose();
@@ -94,14 +120,14 @@ export class PeftModel {
   }
 
   /** Inference logits with bounded memory (chunked by `batchSize`, one tidy per backbone stage). */
-  predict(images: tf.Tensor4D, options: PredictOptions = {}): tf.Tensor2D {
-    const n = images.shape[0];
+  predict(images: BackboneInput, options: PredictOptions = {}): tf.Tensor2D {
+    const n = inputBatchSize(images);
     const size = options.batchSize ?? n;
     if (size >= n) return tf.tidy(() => this.forward(images));
     const parts: tf.Tensor2D[] = [];
     for (let start = 0; start < n; start += size) {
       const count = Math.min(size, n - start);
-      parts.push(tf.tidy(() => this.forward(tf.slice(images, [start, 0, 0, 0], [count, -1, -1, -1]))));
+      parts.push(tf.tidy(() => this.forward(sliceInput(images, start, count))));
     }
     const out = tf.concat(parts, 0);
     for (const p of parts) p.dispose();

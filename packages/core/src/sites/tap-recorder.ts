@@ -58,6 +58,11 @@ export class TapRecorder {
     }
   }
 
+  /** Hands over the recorded values (kept tensors the caller now owns) without running their sites. */
+  take(): Array<{ name: string; value: tf.Tensor }> {
+    return this.recorded.splice(0).sort((a, b) => a.order - b.order).map(({ name, value }) => ({ name, value }));
+  }
+
   /** Frees whatever was recorded and not run (a forward pass that failed part-way). */
   dispose(): void {
     for (const tap of this.recorded.splice(0)) tap.value.dispose();

@@ -30,17 +30,36 @@ export function insertTokens(sequence: TokenSequence, inserted: tf.Tensor3D, whe
   return { tokens: tf.concat(parts, 1) as tf.Tensor3D, layout: newLayout };
 }
 
-/** Replaces the segment `owner` inserted earlier with `replacement` (`[B, k, D]`), e.g. deep prompts. */
+/**
+ * Replaces the segment `owner` inserted earlier with `replacement` (`[B, k, D]`), e.g. deep prompts.
+ * `k` may differ from the segment's length (NOAH's per-block prompt lengths): the segments after it
+ * shift and the prefix or suffix count (whichever holds the segment) changes by the difference.
+ */
 export function replaceTokens(sequence: TokenSequence, replacement: tf.Tensor3D, owner: string): TokenSequence {
   const { tokens, layout } = sequence;
   const segment = layout.segments?.[owner];
   if (!segment) throw new VpeftError(`${owner}: no tokens of this owner in the sequence to replace (insert them at an earlier block first)`);
   const [start, length] = segment;
   const [batch, n, d] = tokens.shape;
-  if (replacement.shape[1] !== length) throw new VpeftError(`${owner}: replacing ${length} tokens with ${replacement.shape[1]}`);
+  if (replacement.shape[0] !== batch || replacement.shape[2] !== d) {
+    throw new VpeftError(`${owner}: replacement tokens [${replacement.shape.join(', ')}] do not fit a sequence [${tokens.shape.join(', ')}]`);
+  }
+  const k = replacement.shape[1];
   const parts = [];
   if (start > 0) parts.push(tf.slice(tokens, [0, 0, 0], [batch, start, d]));
   parts.push(replacement);
   if (start + length < n) parts.push(tf.slice(tokens, [0, start + length, 0], [batch, n - start - length, d]));
-  return { tokens: tf.concat(parts, 1) as tf.Tensor3D, layout };
+  const merged = tf.concat(parts, 1) as tf.Tensor3D;
+  if (k === length) return { tokens: merged, layout };
+  const segments: Record<string, readonly [number, number]> = {};
+  for (const [name, [s0, len]] of Object.entries(layout.segments ?? {})) segments[name] = [s0 > start ? s0 + k - length : s0, len];
+  segments[owner] = [start, k];
+  const inPrefix = start < layout.prefix;
+  const newLayout: TokenLayout = {
+    ...layout,
+    prefix: inPrefix ? layout.prefix + k - length : layout.prefix,
+    suffix: inPrefix ? layout.suffix : layout.suffix + k - length,
+    segments,
+  };
+  return { tokens: merged, layout: newLayout };
 }

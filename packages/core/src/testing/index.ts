@@ -7,5 +7,6 @@ import '../io/node-file-system';
 export { describeMethodConformance, type ConformanceOptions } from './conformance';
 export { describeBackboneConformance, type BackboneConformanceOptions } from './backbone-conformance';
 export { describeAttentionSiteConformance, describeTapConformance, type SiteContractOptions } from './site-contracts';
+export { describeFrozenPartConformance, type FrozenPartCase, type FrozenPartConformanceOptions } from './frozen-part';
 export { createTestViT, randomBatch, snapshot, snapshotAsync, read, maxAbsDiff, bitEqual } from './fixtures';
 export { trainSteps, trainStepsAsync, trainStep, type TrainStepsOptions } from './train-steps';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone, BackboneForwardOptions } from '../backbone/backbone';
+import { isFrozenOutput, type BackboneInput, type FrozenOutput, type FrozenPartInfo, type NoFrozenPart } from '../backbone/frozen-output';
 import { blockSteps, frozenPrefixLength } from '../backbone/frozen-prefix';
-import { ShapeMismatchError } from '../errors/errors';
+import { ShapeMismatchError, VpeftError } from '../errors/errors';
 import { hashSeed } from '../init/random';
 import { init, initialize, type Initializer } from '../init/initializers';
 import { multiHeadAttention, splitHeads } from '../ops/attention';
@@ -11,7 +12,7 @@ import { linear } from '../ops/linear';
 import { dropPath } from '../ops/regularization';
 import { withoutGradient } from '../ops/without-gradient';
 import { ParameterStore, type ParameterRole } from '../params/parameter';
-import { identitySiteRunner, type SiteInfo, type SiteRunner, type TokenLayout, type TokenSequence } from '../sites/site';
+import { identitySiteRunner, type SiteInfo, type SiteRole, type SiteRunner, type TokenLayout, type TokenSequence } from '../sites/site';
 import { TapRecorder } from '../sites/tap-recorder';
 import { resolveViTConfig, type ViTConfig, type ViTConfigName } from './config';
 import { resamplePositionEmbedding } from './resample';
@@ -88,21 +89,20 @@ export class ViT implements Backbone {
     return [...this.siteList];
   }
 
-  forward(images: tf.Tensor4D, options: BackboneForwardOptions = {}): tf.Tensor2D {
+  forward(input: BackboneInput, options: BackboneForwardOptions = {}): tf.Tensor2D {
     const training = options.training ?? false;
     const sites = options.sites ?? identitySiteRunner;
-    const { patchSize: p, inChannels: c, embedDim: d, depth } = this.config;
-    if (images.rank !== 4 || images.shape[3] !== c || images.shape[1] % p !== 0 || images.shape[2] % p !== 0) {
-      throw new ShapeMismatchError('images', [-1, this.config.imageSize, this.config.imageSize, c], images.shape, `${this.config.name} input (NHWC, sides multiples of ${p})`);
-    }
+    const { embedDim: d, depth } = this.config;
     // Inference: one tidy per stage keeps only the running token sequence alive.
     const stage = <T,>(fn: () => T): T => (training ? fn() : (tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T));
-    // Training: the stages before the first one a gradient can reach run off the tape (as in inference).
-    const frozen = training ? this.frozenStages(sites) : 0;
     const taps = new TapRecorder(sites, this.tapNames);
+    // A frozen part's output (a feature cache) resumes after its stages; training runs the stages before
+    // the first one a gradient can reach off the tape (as in inference).
+    const resumed = isFrozenOutput(input) ? this.resumeAfterFrozenPart(input, training ? sites : undefined, taps) : undefined;
+    const frozen = resumed ? resumed.stages : training ? this.frozenStages(sites) : 0;
     let seq: TokenSequence;
     try {
-      seq = frozen > 0 ? this.runOffTape(images, frozen, sites, taps) : this.embedAndTap(images, sites, taps, stage);
+      seq = resumed ? resumed.seq : frozen > 0 ? this.runOffTape(this.checkImages(input), frozen, sites, taps) : this.embedAndTap(this.checkImages(input), sites, taps, stage);
       for (let i = Math.max(frozen - 1, 0); i < depth; i++) {
         const before = seq;
         seq = stage(() => this.block(i, sites.run<'tokens'>(`blocks.${i}.tokens`, before, (s) => s), sites, training));
@@ -122,6 +122,66 @@ export class ViT implements Backbone {
     });
     if (!training) seq.tokens.dispose();
     return features;
+  }
+
+  private checkImages(input: BackboneInput): tf.Tensor4D {
+    const { patchSize: p, inChannels: c } = this.config;
+    const images = input as tf.Tensor4D;
+    if (images.rank !== 4 || images.shape[3] !== c || images.shape[1] % p !== 0 || images.shape[2] % p !== 0) {
+      throw new ShapeMismatchError('images', [-1, this.config.imageSize, this.config.imageSize, c], images.shape, `${this.config.name} input (NHWC, sides multiples of ${p})`);
+    }
+    return images;
+  }
+
+  /** The start of {@link FrozenPartInfo.key}s of this ViT: its config (the weights are the cache's business). */
+  private frozenKeyPrefix(): string {
+    return `vit:${JSON.stringify(this.config)}:stages=`;
+  }
+
+  /**
+   * The frozen part of a training pass with these sites: the embedding and the blocks before the
+   * first one a gradient can reach, when that includes at least one block and no drop-path makes
+   * their output random.
+   */
+  frozenPart(sites: SiteRunner): FrozenPartInfo | NoFrozenPart {
+    if (!sites.active) return { reason: 'the site runner cannot tell which sites are active' };
+    const stages = this.frozenStages(sites);
+    if (stages < 2) return { reason: `a method acts in (or trains) ${stages === 0 ? 'the patch embedding' : 'block 0'}, so no block is frozen` };
+    if (this.config.dropPathRate > 0) return { reason: `drop-path (rate ${this.config.dropPathRate}) makes the frozen blocks' output random in training` };
+    const blocks = stages - 1;
+    const description = blocks === this.config.depth ? `the whole ViT up to the final norm (embedding + ${blocks} blocks)` : `the embedding and blocks 0-${blocks - 1} of ${this.config.depth}`;
+    return { key: `${this.frozenKeyPrefix()}${stages}`, description };
+  }
+
+  /** The output of {@link frozenPart} for `images` (run as in inference; call inside a tidy or dispose it). */
+  runFrozenPart(images: tf.Tensor4D, sites: SiteRunner): FrozenOutput {
+    const part = this.frozenPart(sites);
+    if ('reason' in part) throw new VpeftError(`${this.config.name ?? 'vit'}: no frozen part to run: ${part.reason}`);
+    const stages = Number(part.key.slice(this.frozenKeyPrefix().length));
+    const checked = this.checkImages(images);
+    const taps = new TapRecorder(sites, this.tapNames);
+    const seq = this.runOffTape(checked, stages, sites, taps);
+    const tensors: Record<string, tf.Tensor> = { tokens: seq.tokens };
+    for (const tap of taps.take()) tensors[`tap:${tap.name}`] = tap.value;
+    const [gh, gw] = seq.layout.grid ?? [0, 0];
+    return { kind: 'frozen-output', key: `${part.key}:grid=${gh}x${gw}`, tensors };
+  }
+
+  /** The token sequence (and recorded taps) a {@link FrozenOutput} of this ViT resumes with. */
+  private resumeAfterFrozenPart(input: FrozenOutput, trainingSites: SiteRunner | undefined, taps: TapRecorder): { stages: number; seq: TokenSequence } {
+    const prefix = this.frozenKeyPrefix();
+    const match = input.key.startsWith(prefix) ? /^(\d+):grid=(\d+)x(\d+)$/.exec(input.key.slice(prefix.length)) : null;
+    if (!match) throw new VpeftError(`${this.config.name ?? 'vit'}: a frozen output of another backbone or config (key ${input.key.slice(0, 80)}...)`);
+    const stages = Number(match[1]);
+    if (trainingSites && this.frozenStages(trainingSites) < stages) {
+      throw new VpeftError(`${this.config.name ?? 'vit'}: the frozen output covers ${stages - 1} blocks, but a method now acts in (or trains) one of them; recompute it (or turn the feature cache off)`);
+    }
+    const layout: TokenLayout = { prefix: 1 + this.config.registerTokens, suffix: 0, grid: [Number(match[2]), Number(match[3])] };
+    for (const [name, value] of Object.entries(input.tensors)) if (name.startsWith('tap:')) taps.record(name.slice(4), value, layout);
+    const tokens = input.tensors.tokens as tf.Tensor3D | undefined;
+    if (!tokens) throw new VpeftError(`${this.config.name ?? 'vit'}: the frozen output has no "tokens" tensor`);
+    // A copy: the stages below dispose the sequence they replace, and the input stays the caller's.
+    return { stages, seq: { tokens: tf.clone(tokens), layout } };
   }
 
   /**
@@ -255,23 +315,23 @@ function buildSites(c: ViTConfig): SiteInfo[] {
   const d = c.embedDim;
   const grid = [c.imageSize / c.patchSize, c.imageSize / c.patchSize] as const;
   const sites: SiteInfo[] = [
-    { name: 'patch_embed.proj', kind: 'linear', inFeatures: c.patchSize * c.patchSize * c.inChannels, outFeatures: d, weight: 'patch_embed.proj.weight', bias: c.patchBias ? 'patch_embed.proj.bias' : undefined },
+    { name: 'patch_embed.proj', kind: 'linear', role: 'embedding', inFeatures: c.patchSize * c.patchSize * c.inChannels, outFeatures: d, weight: 'patch_embed.proj.weight', bias: c.patchBias ? 'patch_embed.proj.bias' : undefined },
     { name: 'embed.output', kind: 'tap', dim: d, grid },
   ];
-  if (c.preNorm) sites.push({ name: 'norm_pre', kind: 'norm', dim: d, weight: 'norm_pre.weight', bias: 'norm_pre.bias' });
+  if (c.preNorm) sites.push({ name: 'norm_pre', kind: 'norm', role: 'norm', dim: d, weight: 'norm_pre.weight', bias: 'norm_pre.bias' });
   for (let i = 0; i < c.depth; i++) {
     const b = `blocks.${i}`;
     const linearSite = (name: string, inF: number, outF: number, extra: Partial<SiteInfo> = {}): SiteInfo => ({
-      name: `${b}.${name}`, kind: 'linear', block: i, inFeatures: inF, outFeatures: outF,
+      name: `${b}.${name}`, kind: 'linear', role: LINEAR_ROLES[name], block: i, inFeatures: inF, outFeatures: outF,
       weight: `${b}.${name}.weight`, bias: name === 'attn.qkv' && !c.qkvBias ? undefined : `${b}.${name}.bias`, ...extra,
     });
-    const normSite = (name: string): SiteInfo => ({ name: `${b}.${name}`, kind: 'norm', block: i, dim: d, weight: `${b}.${name}.weight`, bias: `${b}.${name}.bias` });
+    const normSite = (name: string): SiteInfo => ({ name: `${b}.${name}`, kind: 'norm', role: 'norm', block: i, dim: d, weight: `${b}.${name}.weight`, bias: `${b}.${name}.bias` });
     sites.push(
       { name: `${b}.tokens`, kind: 'tokens', block: i, dim: d, grid },
       { name: `${b}.attn`, kind: 'branch', block: i, dim: d, branch: 'attn' },
       normSite('norm1'),
       linearSite('attn.qkv', d, 3 * d, { slices: { q: [0, d], k: [d, 2 * d], v: [2 * d, 3 * d] } }),
-      { name: `${b}.attn.core`, kind: 'attention', block: i, dim: d, heads: c.numHeads },
+      { name: `${b}.attn.core`, kind: 'attention', role: 'attention.core', block: i, dim: d, heads: c.numHeads },
       linearSite('attn.proj', d, d),
       { name: `${b}.mlp`, kind: 'branch', block: i, dim: d, branch: 'mlp' },
       normSite('norm2'),
@@ -281,11 +341,19 @@ function buildSites(c: ViTConfig): SiteInfo[] {
     );
   }
   sites.push(
-    { name: 'norm', kind: 'norm', dim: d, weight: 'norm.weight', bias: 'norm.bias' },
-    { name: 'features', kind: 'features', dim: d },
+    { name: 'norm', kind: 'norm', role: 'norm', dim: d, weight: 'norm.weight', bias: 'norm.bias' },
+    { name: 'features', kind: 'features', role: 'head-input', dim: d },
   );
   return sites;
 }
+
+/** The roles of a transformer block's linear sites (timm names), shared with other transformer backbones. */
+export const LINEAR_ROLES: Readonly<Record<string, SiteRole>> = {
+  'attn.qkv': 'attention.qkv',
+  'attn.proj': 'attention.out',
+  'mlp.fc1': 'mlp.in',
+  'mlp.fc2': 'mlp.out',
+};
 
 /** How many leading entries of `pos_embed` belong to prefix tokens: none with `noEmbedClass`, else CLS + registers. */
 export function positionPrefix(c: ViTConfig): number {

@@ -13,7 +13,9 @@ export const PEFT_KEY_PREFIX = 'base_model.model.';
 /**
  * The fields of PEFT's `LoraConfig` (as saved in `adapter_config.json`) that vpeft reads or checks.
  * Mapped: `r`, `lora_alpha`, `lora_dropout`, `target_modules`, `modules_to_save` (the head only),
- * `use_dora` (DoRA's magnitude vectors), `use_rslora` (scale `lora_alpha/√r`). Anything else that
+ * `use_dora` (DoRA's magnitude vectors), `use_rslora` (scale `lora_alpha/√r`), `rank_pattern` /
+ * `alpha_pattern` (per-module rank and alpha), `layers_to_transform` / `layers_pattern` (a block
+ * filter on suffix-matched `target_modules`). Anything else that
  * changes the math away from `W x + scale·B A x` is refused.
  */
 export interface PeftLoraConfig {
@@ -78,9 +80,16 @@ export function checkPeftLoraConfig(config: PeftLoraConfig, file: string): void 
   if (config.init_lora_weights !== undefined && !PLAIN_INITS.includes(config.init_lora_weights)) {
     refuse(`init_lora_weights: ${JSON.stringify(config.init_lora_weights)}`, 'PiSSA/OLoRA/CorDA/LoftQ-style inits change the base weights, so the adapter does not apply to the original backbone (convert it with PEFT first)');
   }
-  if (!isEmpty(config.rank_pattern)) refuse('rank_pattern', 'one rank r for every module is supported');
-  if (!isEmpty(config.alpha_pattern)) refuse('alpha_pattern', 'one lora_alpha for every module is supported');
-  if (!isEmpty(config.layers_to_transform) || !isEmpty(config.layers_pattern)) refuse('layers_to_transform/layers_pattern', 'name the modules in target_modules instead');
+  checkPattern(config.rank_pattern, 'rank_pattern', (v) => Number.isInteger(v) && v > 0, 'a positive integer rank', file);
+  checkPattern(config.alpha_pattern, 'alpha_pattern', (v) => typeof v === 'number' && v > 0, 'a positive lora_alpha', file);
+  const layers = config.layers_to_transform;
+  if (!(layers === undefined || layers === null || Number.isInteger(layers) || (Array.isArray(layers) && layers.every((i) => Number.isInteger(i) && i >= 0)))) {
+    throw new FileFormatError(file, `layers_to_transform is ${JSON.stringify(layers)}; expected a layer index or a list of them`);
+  }
+  const pattern = config.layers_pattern;
+  if (!(pattern === undefined || pattern === null || typeof pattern === 'string' || (Array.isArray(pattern) && pattern.every((p) => typeof p === 'string')))) {
+    throw new FileFormatError(file, `layers_pattern is ${JSON.stringify(pattern)}; expected a name (e.g. "blocks") or a list of names`);
+  }
   if (!isEmpty(config.exclude_modules)) refuse('exclude_modules', 'name the modules in target_modules instead');
   if (!isEmpty(config.trainable_token_indices)) refuse('trainable_token_indices', 'vision backbones have no token embedding to train');
   if (!isEmpty(config.target_parameters)) refuse('target_parameters', 'LoRA on bare parameters (not modules) is not supported by vpeft');
@@ -96,14 +105,58 @@ export function checkPeftLoraConfig(config: PeftLoraConfig, file: string): void 
   }
 }
 
+function checkPattern(pattern: unknown, name: string, valid: (value: number) => boolean, what: string, file: string): void {
+  if (pattern === undefined || pattern === null) return;
+  if (typeof pattern !== 'object' || Array.isArray(pattern)) throw new FileFormatError(file, `${name} is ${JSON.stringify(pattern)}; expected an object of module pattern → value`);
+  for (const [key, value] of Object.entries(pattern as Record<string, unknown>)) {
+    if (typeof value !== 'number' || !valid(value)) throw new FileFormatError(file, `${name}[${JSON.stringify(key)}] is ${JSON.stringify(value)}; expected ${what}`);
+  }
+}
+
+/** Whether `pattern` as a PEFT regex matches the whole name. */
+function fullMatch(pattern: string, name: string): boolean {
+  return new RegExp(`^(?:${pattern})$`).test(name);
+}
+
 /**
- * PEFT's rule for whether a module is targeted: `target_modules` as a string is a regular
- * expression that must match the whole name; as a list, a name matches an entry equal to it or
- * ending in `.` + the entry.
+ * The block index PEFT's `layers_to_transform` looks at: the number after `<layers_pattern>.` (any of
+ * them), or without a pattern the first numbered segment (`blocks.3.attn.qkv` → 3). PEFT's regex needs a
+ * segment before the layer list (`model.layers.3...`); timm's `blocks.{i}` starts the name, so it is also
+ * found there.
  */
-export function peftTargets(moduleName: string, targetModules: string[] | string): boolean {
-  if (typeof targetModules === 'string') return new RegExp(`^(?:${targetModules})$`).test(moduleName);
-  return targetModules.some((t) => moduleName === t || moduleName.endsWith(`.${t}`));
+function layerIndex(moduleName: string, layersPattern: PeftLoraConfig['layers_pattern']): number | undefined {
+  const patterns = layersPattern === undefined || layersPattern === null || layersPattern.length === 0 ? ['[^.]*'] : typeof layersPattern === 'string' ? [layersPattern] : layersPattern;
+  for (const pattern of patterns) {
+    const m = new RegExp(`^(?:.*?\\.)?(?:${pattern})\\.(\\d+)\\.`).exec(moduleName);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+/**
+ * PEFT's rule for whether a module is targeted: `target_modules` as a string is a regular expression
+ * that must match the whole name; as a list, a name matches an entry equal to it, or ending in `.` + the
+ * entry — and then, with `layers_to_transform`, only in those layers (see {@link layerIndex}); names
+ * listed in full are not filtered by layer, as in PEFT.
+ */
+export function peftTargets(moduleName: string, config: Pick<PeftLoraConfig, 'target_modules' | 'layers_to_transform' | 'layers_pattern'>): boolean {
+  const targetModules = config.target_modules as string[] | string;
+  if (typeof targetModules === 'string') return fullMatch(targetModules, moduleName);
+  if (targetModules.includes(moduleName)) return true;
+  if (!targetModules.some((t) => moduleName.endsWith(`.${t}`))) return false;
+  const layers = config.layers_to_transform;
+  if (layers === undefined || layers === null || (Array.isArray(layers) && layers.length === 0)) return true;
+  const index = layerIndex(moduleName, config.layers_pattern);
+  return index !== undefined && (typeof layers === 'number' ? index === layers : layers.includes(index));
+}
+
+/**
+ * A per-module value from PEFT's `rank_pattern` / `alpha_pattern`: the first key that, as a regular
+ * expression, matches the end of the module name at a segment boundary (`(^|.*\.)key$`), else `fallback`.
+ */
+export function peftPatternValue(pattern: Record<string, number> | null | undefined, moduleName: string, fallback: number): number {
+  for (const [key, value] of Object.entries(pattern ?? {})) if (new RegExp(`^(?:.*\\.)?(?:${key})$`).test(moduleName)) return value;
+  return fallback;
 }
 
 /** The `adapter_config.json` vpeft writes for a LoRA adapter with a trained head. */
@@ -115,6 +168,10 @@ export function buildPeftLoraConfig(options: {
   baseModel?: string;
   dora?: boolean;
   rslora?: boolean;
+  /** Modules whose rank is not `r` (PEFT's `rank_pattern`, keyed by full module name). */
+  rankPattern?: Record<string, number>;
+  /** Modules whose `lora_alpha` is not `alpha` (PEFT's `alpha_pattern`). */
+  alphaPattern?: Record<string, number>;
 }): PeftLoraConfig {
   return {
     peft_type: 'LORA',
@@ -133,8 +190,8 @@ export function buildPeftLoraConfig(options: {
     inference_mode: true,
     layers_to_transform: null,
     layers_pattern: null,
-    rank_pattern: {},
-    alpha_pattern: {},
+    rank_pattern: options.rankPattern ?? {},
+    alpha_pattern: options.alphaPattern ?? {},
     revision: null,
   };
 }

@@ -26,6 +26,7 @@ import {
   PEFT_KEY_PREFIX,
   PEFT_PICKLE_WEIGHTS_FILE,
   PEFT_WEIGHTS_FILE,
+  peftPatternValue,
   peftTargets,
   type PeftLoraConfig,
 } from './peft-config';
@@ -33,30 +34,63 @@ import { fromTorchLayout, magnitudeTorchShape, toTorchLayout, torchModuleAt } fr
 
 const FACTORS: readonly LoraFactorName[] = ['lora_A', 'lora_B'];
 
-/** The one LoRA instance of a model that PEFT's format can hold; throws saying why not otherwise. */
-function exportableLora(model: PeftModel): { name: string; options: LoraOptions; sites: SiteInfo[] } {
+/** One LoRA instance of the model and the sites it adapts. */
+interface ExportedLora {
+  name: string;
+  options: LoraOptions;
+  sites: SiteInfo[];
+}
+
+/**
+ * The LoRA instances of a model that PEFT's format can hold as one adapter (several instances on
+ * disjoint modules become per-module `rank_pattern` / `alpha_pattern` entries); throws saying why not otherwise.
+ */
+function exportableLoras(model: PeftModel): ExportedLora[] {
   const refuse = (why: string): never => {
     throw new VpeftError(`saveAdapter(format: 'peft'): ${why}`);
   };
   if (model.isMerged) refuse('the model is merged; call unmerge() first (PEFT stores the LoRA factors, not merged weights)');
   const others = model.methods.filter((m) => m.definition.name !== loraMethod.name);
-  if (others.length) refuse(`a PEFT LoRA adapter holds one LoRA and the head; this model also has ${others.map((m) => `"${m.name}" (${m.definition.name})`).join(', ')}`);
-  if (model.methods.length !== 1) refuse(`a PEFT LoRA adapter holds exactly one LoRA; this model has ${model.methods.length}`);
+  if (others.length) refuse(`a PEFT LoRA adapter holds LoRA and the head; this model also has ${others.map((m) => `"${m.name}" (${m.definition.name})`).join(', ')}`);
+  if (model.methods.length === 0) refuse('the model has no LoRA');
   const unfrozen = model.trainableParameters().filter((p) => p.owner === 'backbone');
   if (unfrozen.length) refuse(`backbone parameters are trainable (${unfrozen.slice(0, 4).map((p) => p.name).join(', ')}), which a PEFT LoRA adapter cannot hold`);
-  const instance = model.methods[0]!;
-  const options = instance.options as LoraOptions;
-  const sites = loraMethod.targets!(model.backbone.sites(), options);
-  const sliced = sites.filter((s) => s.kind === 'linear' && s.slices && !adaptsWholeMatrix(options.slices));
-  // Slices export losslessly as one LoRA of rank k·r on the whole module (A stacked, B block-structured
-  // with zero rows for the other slices); PEFT then needs every module at that rank.
-  if (sliced.length && (sliced.length !== sites.length || options.dora)) {
-    refuse(
-      `LoRA on the ${JSON.stringify(options.slices)} slices of ${sliced[0]!.name} exports to PEFT as a rank-${(options.slices as string[]).length}·r LoRA on the whole module only when every target is such a fused site and DoRA is off` +
-        `; target only the fused sites, train with slices: 'all', or save in vpeft's format`,
-    );
+  const owner = new Map<string, string>();
+  const exported = model.methods.map((instance) => {
+    const options = instance.options as LoraOptions;
+    const sites = loraMethod.targets!(model.backbone.sites(), options);
+    const sliced = sites.filter((s) => s.kind === 'linear' && s.slices && !adaptsWholeMatrix(options.slices));
+    // Slices export losslessly as one LoRA of rank k·r on the whole module (A stacked, B block-structured
+    // with zero rows for the other slices).
+    if (sliced.length && (sliced.length !== sites.length || options.dora)) {
+      refuse(
+        `LoRA on the ${JSON.stringify(options.slices)} slices of ${sliced[0]!.name} exports to PEFT as a rank-${(options.slices as string[]).length}·r LoRA on the whole module only when every target is such a fused site and DoRA is off` +
+          `; target only the fused sites, train with slices: 'all', or save in vpeft's format`,
+      );
+    }
+    for (const site of sites) {
+      const first = owner.get(site.name);
+      if (first) refuse(`"${first}" and "${instance.name}" both adapt ${site.name}; one PEFT adapter holds one LoRA per module`);
+      owner.set(site.name, instance.name);
+    }
+    return { name: instance.name, options, sites };
+  });
+  const [first, ...rest] = exported;
+  for (const e of rest) {
+    for (const key of ['dropout', 'dora', 'rslora'] as const) {
+      if (e.options[key] !== first!.options[key]) {
+        refuse(`"${first!.name}" and "${e.name}" differ in ${key} (${String(first!.options[key])} vs ${String(e.options[key])}); one PEFT adapter has one ${key} (only ranks and alphas vary per module)`);
+      }
+    }
   }
-  return { name: instance.name, options, sites };
+  return exported;
+}
+
+/** The most frequent value (the first seen on a tie): PEFT's default, the others go to a pattern. */
+function mostFrequent(values: readonly number[]): number {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
 }
 
 /** A site's LoRA factors as PEFT's whole-module `lora_A` `[in, k·r]` / `lora_B` `[k·r, out]` (tfjs layouts). */
@@ -71,18 +105,23 @@ function wholeModuleFactors(model: PeftModel, name: string, options: LoraOptions
 
 /** Saves the model's LoRA factors and head as a Hugging Face PEFT adapter (PyTorch layouts, PEFT key names). */
 async function savePeft(model: PeftModel, dir: string): Promise<void> {
-  const { name, options, sites } = exportableLora(model);
+  const loras = exportableLoras(model);
   const tensors = new Map<string, TensorData>();
-  let rank = options.r;
-  for (const site of sites) {
-    const module = torchModuleAt(site, model.backbone.config);
-    const whole = tf.tidy(() => wholeModuleFactors(model, name, options, site));
-    rank = whole.lora_A.shape[whole.lora_A.rank - 1]!;
-    for (const factor of FACTORS) tensors.set(`${PEFT_KEY_PREFIX}${site.name}.${factor}.weight`, toTorchLayout(whole[factor], factor, module));
-    tf.dispose(Object.values(whole).filter((t) => !(t instanceof tf.Variable)));
-    if (options.dora) {
-      const magnitude = model.parameters.variable(loraParameterName(name, site.name, DORA_MAGNITUDE));
-      tensors.set(`${PEFT_KEY_PREFIX}${site.name}.${DORA_MAGNITUDE}`, { shape: magnitudeTorchShape(magnitude.shape[0]!, module), data: magnitude.dataSync() as Float32Array });
+  const perModule: Array<{ module: string; rank: number; alpha: number }> = [];
+  for (const { name, options, sites } of loras) {
+    for (const site of sites) {
+      const module = torchModuleAt(site, model.backbone.config);
+      const whole = tf.tidy(() => wholeModuleFactors(model, name, options, site));
+      const rank = whole.lora_A.shape[whole.lora_A.rank - 1]!;
+      // Rank k·r (k slices per module) with the same scale: alpha·k (alpha/r), alpha·√k (rsLoRA, alpha/√r).
+      const k = rank / options.r;
+      perModule.push({ module: site.name, rank, alpha: options.rslora ? options.alpha * Math.sqrt(k) : options.alpha * k });
+      for (const factor of FACTORS) tensors.set(`${PEFT_KEY_PREFIX}${site.name}.${factor}.weight`, toTorchLayout(whole[factor], factor, module));
+      tf.dispose(Object.values(whole).filter((t) => !(t instanceof tf.Variable)));
+      if (options.dora) {
+        const magnitude = model.parameters.variable(loraParameterName(name, site.name, DORA_MAGNITUDE));
+        tensors.set(`${PEFT_KEY_PREFIX}${site.name}.${DORA_MAGNITUDE}`, { shape: magnitudeTorchShape(magnitude.shape[0]!, module), data: magnitude.dataSync() as Float32Array });
+      }
     }
   }
   const headWeight = tf.tidy(() => tf.transpose(model.parameters.variable('head.weight')));
@@ -90,15 +129,19 @@ async function savePeft(model: PeftModel, dir: string): Promise<void> {
   headWeight.dispose();
   const headBias = model.parameters.variable('head.bias');
   tensors.set(`${PEFT_KEY_PREFIX}head.bias`, { shape: headBias.shape.slice(), data: headBias.dataSync() as Float32Array });
-  // Rank k·r (k slices per module) with the same scale: alpha·k (alpha/r), alpha·√k (rsLoRA, alpha/√r).
-  const k = rank / options.r;
+  const r = mostFrequent(perModule.map((m) => m.rank));
+  const alpha = mostFrequent(perModule.map((m) => m.alpha));
+  const options = loras[0]!.options;
   const config = buildPeftLoraConfig({
-    r: rank,
-    alpha: options.rslora ? options.alpha * Math.sqrt(k) : options.alpha * k,
+    r,
+    alpha,
     dropout: options.dropout,
-    targetModules: sites.map((s) => s.name),
+    targetModules: perModule.map((m) => m.module),
     dora: options.dora,
     rslora: options.rslora,
+    // Keyed by full module name: PEFT matches a key against the end of the name at a segment boundary.
+    rankPattern: Object.fromEntries(perModule.filter((m) => m.rank !== r).map((m) => [m.module, m.rank])),
+    alphaPattern: Object.fromEntries(perModule.filter((m) => m.alpha !== alpha).map((m) => [m.module, m.alpha])),
     baseModel: typeof model.backbone.config.name === 'string' ? model.backbone.config.name : undefined,
   });
   const fs = fileSystem("saveAdapter(format: 'peft')");
@@ -164,10 +207,11 @@ async function loadPeft(backbone: Backbone, dir: string): Promise<PeftModel> {
   const { factors, head } = groupPeftTensors(tensors, file);
 
   const candidates = backbone.sites().filter((s) => s.kind === 'linear' || s.kind === 'conv');
-  const targeted = candidates.filter((s) => peftTargets(s.name, config.target_modules as string[] | string));
+  const targeted = candidates.filter((s) => peftTargets(s.name, config));
   const siteList = summarizeSiteNames(candidates.map((s) => s.name));
   if (targeted.length === 0) {
-    throw new FileFormatError(configFile, `target_modules ${JSON.stringify(config.target_modules)} matches no linear or conv site of this backbone; it has ${siteList}`);
+    const layers = config.layers_to_transform === undefined || config.layers_to_transform === null ? '' : ` in layers ${JSON.stringify(config.layers_to_transform)}`;
+    throw new FileFormatError(configFile, `target_modules ${JSON.stringify(config.target_modules)}${layers} matches no linear or conv site of this backbone; it has ${siteList}`);
   }
   const targetedNames = new Set(targeted.map((s) => s.name));
   const stray = [...factors.keys()].filter((m) => !targetedNames.has(m));
@@ -192,34 +236,43 @@ async function loadPeft(backbone: Backbone, dir: string): Promise<PeftModel> {
   }
   if (head.bias.shape.join(',') !== String(numClasses)) throw new ShapeMismatchError(`${PEFT_KEY_PREFIX}head.bias`, [numClasses], head.bias.shape, file);
 
-  const instance = lora({
-    r: config.r,
-    alpha: config.lora_alpha,
-    dropout: config.lora_dropout ?? 0,
-    targets: targeted.map((s) => s.name),
-    slices: 'all',
-    dora,
-    rslora: config.use_rslora === true,
-  });
-  const model = applyPeft(backbone, instance, { numClasses });
+  // One LoRA instance per (rank, alpha) that rank_pattern / alpha_pattern give the modules; the
+  // default one keeps the name "lora".
+  const groups = new Map<string, { r: number; alpha: number; sites: SiteInfo[] }>();
+  for (const site of targeted) {
+    const r = peftPatternValue(config.rank_pattern, site.name, config.r);
+    const alpha = peftPatternValue(config.alpha_pattern, site.name, config.lora_alpha);
+    const key = `${r}/${alpha}`;
+    groups.set(key, { r, alpha, sites: [...(groups.get(key)?.sites ?? []), site] });
+  }
+  const instances = [...groups.values()].map(({ r, alpha, sites }) => ({
+    sites,
+    instance: lora(
+      { r, alpha, dropout: config.lora_dropout ?? 0, targets: sites.map((s) => s.name), slices: 'all', dora, rslora: config.use_rslora === true },
+      r === config.r && alpha === config.lora_alpha ? undefined : { name: `lora-r${r}-alpha${alpha}` },
+    ),
+  }));
+  const model = applyPeft(backbone, instances.map((i) => i.instance), { numClasses });
   try {
-    for (const site of targeted) {
-      const module = torchModuleAt(site, backbone.config);
-      for (const factor of FACTORS) {
-        const variable = model.parameters.variable(loraParameterName(instance.name, site.name, factor));
-        const value = fromTorchLayout(factors.get(site.name)![factor]!, variable.shape, factor, module, `${PEFT_KEY_PREFIX}${site.name}.${factor}.weight`, file);
-        variable.assign(value);
-        value.dispose();
-      }
-      if (dora) {
-        const variable = model.parameters.variable(loraParameterName(instance.name, site.name, DORA_MAGNITUDE));
-        const stored = factors.get(site.name)![DORA_MAGNITUDE]!;
-        const key = `${PEFT_KEY_PREFIX}${site.name}.${DORA_MAGNITUDE}`;
-        const want = magnitudeTorchShape(variable.shape[0]!, module);
-        if (stored.shape.join(',') !== want.join(',')) throw new ShapeMismatchError(key, want, stored.shape, file);
-        const value = tf.tensor1d(stored.data);
-        variable.assign(value);
-        value.dispose();
+    for (const { instance, sites } of instances) {
+      for (const site of sites) {
+        const module = torchModuleAt(site, backbone.config);
+        for (const factor of FACTORS) {
+          const variable = model.parameters.variable(loraParameterName(instance.name, site.name, factor));
+          const value = fromTorchLayout(factors.get(site.name)![factor]!, variable.shape, factor, module, `${PEFT_KEY_PREFIX}${site.name}.${factor}.weight`, file);
+          variable.assign(value);
+          value.dispose();
+        }
+        if (dora) {
+          const variable = model.parameters.variable(loraParameterName(instance.name, site.name, DORA_MAGNITUDE));
+          const stored = factors.get(site.name)![DORA_MAGNITUDE]!;
+          const key = `${PEFT_KEY_PREFIX}${site.name}.${DORA_MAGNITUDE}`;
+          const want = magnitudeTorchShape(variable.shape[0]!, module);
+          if (stored.shape.join(',') !== want.join(',')) throw new ShapeMismatchError(key, want, stored.shape, file);
+          const value = tf.tensor1d(stored.data);
+          variable.assign(value);
+          value.dispose();
+        }
       }
     }
     const weight = tf.tidy(() => tf.transpose(tf.tensor2d(head.weight!.data, [numClasses, featureDim])));
