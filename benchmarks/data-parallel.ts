@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createViT, describeBackend, initBackend } from '@vpeft/core';
 import { createDataParallelTrainer, lossGradients } from '@vpeft/train';
 import { buildSetting, SETTINGS_MODULE, type SettingName } from './lib/settings';
-import { createTrainStep, median } from './lib/train-step';
+import { createTrainStep, timedMedian } from './lib/train-step';
 
 const { values } = parseArgs({
   options: {
@@ -35,16 +35,6 @@ const microBatch = Number(values['micro-batch']);
 const backend = await initBackend({ backend: 'wasm', fastKernels: !values['no-fast-kernels'] });
 console.log(`load average at start: ${loadavg()[0]!.toFixed(2)}; ${describeBackend(backend)}; ${workers} workers; micro-batch ${microBatch}`);
 
-async function timed(step: () => unknown): Promise<number> {
-  await step();
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    await step();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return median(times);
-}
 
 const vit = createViT('vit_tiny_patch16_224', { seed: 0 });
 const table: string[] = [];
@@ -69,10 +59,10 @@ for (const mode of values.modes!.split(',') as SettingName[]) {
     }
     const optimizer = tf.train.adam(1e-4);
     const train = createTrainStep(model, optimizer, { microBatch });
-    const s1 = await timed(() => train(x, oneHot));
+    const s1 = await timedMedian(() => train(x, oneHot), steps);
     optimizer.dispose();
     const parallelOptimizer = tf.train.adam(1e-4);
-    const sp = await timed(() => trainer.step(x, y, parallelOptimizer));
+    const sp = await timedMedian(() => trainer.step(x, y, parallelOptimizer), steps);
     parallelOptimizer.dispose();
     const line = `| ${mode} | ${batch} | ${(batch / s1).toFixed(2)} | ${(batch / sp).toFixed(2)} | ${(s1 / sp).toFixed(2)}× |`;
     console.log(line);

@@ -114,7 +114,9 @@ async function main() {
         const tarball = await packPackage(pkg.dir, dest);
         problems.push(...(await tarballProblems(pkg, tarball)));
       } catch (error) {
-        problems.push(`pack/lint failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+        // pnpm prints its reason (ERR_PNPM_...) on stdout or stderr; the exec error's message is only the command.
+        const output = `${error?.stderr ?? ''}\n${error?.stdout ?? ''}`.split('\n').find((line) => /ERR|error/i.test(line));
+        problems.push(`pack/lint failed: ${(output ?? (error instanceof Error ? error.message.split('\n')[0] : String(error))).trim()}`);
       }
       return { pkg, problems, ms: performance.now() - t0 };
     });

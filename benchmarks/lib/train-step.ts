@@ -42,6 +42,18 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** Median seconds of `steps` runs of `step`, after one untimed warm-up run. */
+export async function timedMedian(step: () => unknown, steps: number): Promise<number> {
+  await step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    await step();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return median(times);
+}
+
 /** Bytes of the wasm backend's heap (it grows and never shrinks: its size is the process's wasm peak). */
 export function wasmHeapBytes(): number | undefined {
   const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };

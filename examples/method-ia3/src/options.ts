@@ -9,7 +9,7 @@ export interface Ia3Options {
 }
 
 /** Defaults: keys and values of every block's qkv, and every MLP's hidden layer (fc1). */
-export const IA3_DEFAULTS: Ia3Options = { targets: ['blocks.*.attn.qkv', 'blocks.*.mlp.fc1'], slices: ['k', 'v'] };
+export const IA3_DEFAULTS: Ia3Options = { targets: ['@attention.qkv', '@mlp.in'], slices: ['k', 'v'] };
 
 /** Checks the options; errors name the option, the value and what is allowed. */
 export function validateIa3Options(options: Ia3Options): void {

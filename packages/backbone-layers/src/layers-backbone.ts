@@ -10,6 +10,7 @@ import {
   type ParameterRole,
   type SiteInfo,
   type SiteRunner,
+  convRole,
   frozenUnits,
   TapRecorder,
   withoutGradient,
@@ -130,11 +131,13 @@ export class LayersModelBackbone implements Backbone {
         return { layer, inputs: inboundOf(layer), kind, params: [], ...(plainConv ? { plainConv } : {}) } satisfies Node;
       });
     for (const node of this.nodes) for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
+    const stageOf = stagesByResolution(this.nodes.map((n) => n.layer));
     for (const node of this.nodes) {
+      const stage = stageOf(node.layer);
       for (const weight of node.layer.weights) {
         const short = weight.originalName.split('/').pop()!.replace(/:\d+$/, '');
         const variable = (weight as unknown as { read(): tf.Variable }).read();
-        this.parameters.add({ name: `${node.layer.name}.${short}`, variable, role: roleOf(short), owner: 'backbone', trainable: false });
+        this.parameters.add({ name: `${node.layer.name}.${short}`, variable, role: roleOf(short), owner: 'backbone', trainable: false, ...(stage === undefined ? {} : { stage }) });
         node.params.push(`${node.layer.name}.${short}`);
       }
     }
@@ -152,7 +155,7 @@ export class LayersModelBackbone implements Backbone {
       return { name: `${n.layer.name}.output`, kind: 'tap', dim: shape[shape.length - 1] ?? 0 };
     });
     this.tapNames = taps.map((t) => t.name);
-    this.siteList = [...this.nodes.flatMap((n) => siteOf(n, this.parameters)), ...taps, { name: 'features', kind: 'features', dim: this.featureDim }];
+    this.siteList = [...this.nodes.flatMap((n) => siteOf(n, this.parameters, stageOf(n.layer))), ...taps, { name: 'features', kind: 'features', role: 'head-input', dim: this.featureDim }];
   }
 
   sites(): SiteInfo[] {
@@ -389,9 +392,27 @@ function plainConvOf(layer: tfl.layers.Layer): PlainConv | undefined {
   return { strides, padding, dilations, bias: Boolean(cfg.useBias) };
 }
 
-function siteOf(node: Node, store: ParameterStore): SiteInfo[] {
+/**
+ * Stages of a CNN by spatial resolution: the distinct output heights of the image-shaped (rank-4)
+ * layers, largest first — the stem's resolution is stage 0, each downsampling starts the next.
+ * Layers with flat outputs (Dense) have no stage.
+ */
+function stagesByResolution(layers: readonly tfl.layers.Layer[]): (layer: tfl.layers.Layer) => number | undefined {
+  const heightOf = (layer: tfl.layers.Layer) => {
+    const shape = layer.outputShape as (number | null)[];
+    return shape.length === 4 && typeof shape[1] === 'number' ? shape[1] : undefined;
+  };
+  const heights = [...new Set(layers.map(heightOf).filter((h): h is number => h !== undefined))].sort((a, b) => b - a);
+  return (layer) => {
+    const h = heightOf(layer);
+    return h === undefined ? undefined : heights.indexOf(h);
+  };
+}
+
+function siteOf(node: Node, store: ParameterStore, stage: number | undefined): SiteInfo[] {
   const { layer } = node;
   const name = layer.name;
+  const place = stage === undefined ? {} : { stage };
   const has = (w: string) => (store.has(`${name}.${w}`) ? `${name}.${w}` : undefined);
   const cfg = layer.getConfig() as Record<string, unknown>;
   if (node.kind === 'conv') {
@@ -402,6 +423,8 @@ function siteOf(node: Node, store: ParameterStore): SiteInfo[] {
     return [{
       name,
       kind: 'conv',
+      role: convRole([kh, kw], depthwise ? inC : 1, inC),
+      ...place,
       inFeatures: inC,
       outFeatures: depthwise ? inC * outOrMult : outOrMult,
       kernelSize: [kh, kw],
@@ -415,13 +438,13 @@ function siteOf(node: Node, store: ParameterStore): SiteInfo[] {
   }
   if (node.kind === 'linear') {
     const kernel = store.variable(`${name}.kernel`);
-    return [{ name, kind: 'linear', inFeatures: kernel.shape[0], outFeatures: kernel.shape[1], weight: `${name}.kernel`, bias: has('bias') }];
+    return [{ name, kind: 'linear', role: 'dense', inFeatures: kernel.shape[0], outFeatures: kernel.shape[1], weight: `${name}.kernel`, bias: has('bias') }];
   }
   if (node.kind === 'norm') {
     const beta = has('beta');
     const gamma = has('gamma');
     const dim = store.variable((beta ?? gamma ?? `${name}.moving_mean`)!).shape[0]!;
-    return [{ name, kind: 'norm', dim, weight: gamma, bias: beta }];
+    return [{ name, kind: 'norm', role: 'norm', ...place, dim, weight: gamma, bias: beta }];
   }
   return [];
 }

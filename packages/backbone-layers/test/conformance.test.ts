@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '@vpeft/core';
 import { describeBackboneConformance } from '@vpeft/core/testing';
+import { describe, expect, it } from 'vitest';
 import { LayersModelBackbone } from '../src/index';
 
 /**
@@ -33,3 +35,19 @@ function tidyCnn(seed: number): LayersModelBackbone {
 }
 
 describeBackboneConformance({ name: 'LayersModel (tiny residual CNN built with tfjs-layers)', backbone: tidyCnn });
+
+describe('LayersModel site roles, from the Keras graph', () => {
+  it('1x1 convs are pointwise, kxk spatial, depthwise depthwise; batch norm is norm, Dense dense, the features head-input', async () => {
+    await initBackend();
+    const backbone = tidyCnn(1);
+    const roles = Object.fromEntries(backbone.sites().filter((s) => s.kind !== 'tap').map((s) => [s.name, s.role]));
+    expect(roles).toEqual({
+      stem: 'conv.spatial', stem_bn: 'norm', block_expand: 'conv.pointwise', block_depthwise: 'conv.depthwise',
+      block_project: 'conv.pointwise', fc: 'dense', features: 'head-input',
+    });
+    // One resolution (8x8, no downsampling): one stage for every image-shaped layer; Dense has none.
+    expect(backbone.sites().filter((s) => s.kind === 'conv').every((s) => s.stage === 0)).toBe(true);
+    expect(backbone.sites().find((s) => s.name === 'fc')!.stage).toBeUndefined();
+    backbone.dispose();
+  });
+});

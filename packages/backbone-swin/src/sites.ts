@@ -1,4 +1,4 @@
-import type { SiteInfo } from '@vpeft/core';
+import { LINEAR_ROLES, type SiteInfo } from '@vpeft/core';
 import { stageDim, stageResolution, type SwinConfig } from './config';
 
 /**
@@ -11,8 +11,8 @@ import { stageDim, stageResolution, type SwinConfig } from './config';
 export function buildSwinSites(c: SwinConfig): SiteInfo[] {
   const p = c.patchSize;
   const sites: SiteInfo[] = [
-    { name: 'patch_embed.proj', kind: 'linear', inFeatures: p * p * c.inChannels, outFeatures: c.embedDim, weight: 'patch_embed.proj.weight', bias: 'patch_embed.proj.bias' },
-    { name: 'patch_embed.norm', kind: 'norm', dim: c.embedDim, weight: 'patch_embed.norm.weight', bias: 'patch_embed.norm.bias' },
+    { name: 'patch_embed.proj', kind: 'linear', role: 'embedding', inFeatures: p * p * c.inChannels, outFeatures: c.embedDim, weight: 'patch_embed.proj.weight', bias: 'patch_embed.proj.bias' },
+    { name: 'patch_embed.norm', kind: 'norm', role: 'norm', dim: c.embedDim, weight: 'patch_embed.norm.weight', bias: 'patch_embed.norm.bias' },
   ];
   let global = 0;
   c.depths.forEach((depth, s) => {
@@ -21,8 +21,8 @@ export function buildSwinSites(c: SwinConfig): SiteInfo[] {
     if (s > 0) {
       const m = `layers.${s}.downsample`;
       sites.push(
-        { name: `${m}.norm`, kind: 'norm', stage: s, dim: 2 * d, weight: `${m}.norm.weight`, bias: `${m}.norm.bias` },
-        { name: `${m}.reduction`, kind: 'linear', stage: s, inFeatures: 2 * d, outFeatures: d, weight: `${m}.reduction.weight` },
+        { name: `${m}.norm`, kind: 'norm', role: 'norm', stage: s, dim: 2 * d, weight: `${m}.norm.weight`, bias: `${m}.norm.bias` },
+        { name: `${m}.reduction`, kind: 'linear', role: 'downsample', stage: s, inFeatures: 2 * d, outFeatures: d, weight: `${m}.reduction.weight` },
       );
     }
     const hidden = d * c.mlpRatio;
@@ -30,10 +30,10 @@ export function buildSwinSites(c: SwinConfig): SiteInfo[] {
       const b = `layers.${s}.blocks.${j}`;
       const block = global;
       const linearSite = (name: string, inF: number, outF: number, extra: Partial<SiteInfo> = {}): SiteInfo => ({
-        name: `${b}.${name}`, kind: 'linear', block, stage: s, inFeatures: inF, outFeatures: outF,
+        name: `${b}.${name}`, kind: 'linear', role: LINEAR_ROLES[name], block, stage: s, inFeatures: inF, outFeatures: outF,
         weight: `${b}.${name}.weight`, bias: name === 'attn.qkv' && !c.qkvBias ? undefined : `${b}.${name}.bias`, ...extra,
       });
-      const normSite = (name: string): SiteInfo => ({ name: `${b}.${name}`, kind: 'norm', block, stage: s, dim: d, weight: `${b}.${name}.weight`, bias: `${b}.${name}.bias` });
+      const normSite = (name: string): SiteInfo => ({ name: `${b}.${name}`, kind: 'norm', role: 'norm', block, stage: s, dim: d, weight: `${b}.${name}.weight`, bias: `${b}.${name}.bias` });
       sites.push(
         { name: `${b}.tokens`, kind: 'tokens', block, stage: s, dim: d, grid: [res, res] },
         { name: `${b}.attn`, kind: 'branch', block, stage: s, dim: d, branch: 'attn' },
@@ -48,6 +48,6 @@ export function buildSwinSites(c: SwinConfig): SiteInfo[] {
     }
   });
   const last = stageDim(c, c.depths.length - 1);
-  sites.push({ name: 'norm', kind: 'norm', dim: last, weight: 'norm.weight', bias: 'norm.bias' }, { name: 'features', kind: 'features', dim: last });
+  sites.push({ name: 'norm', kind: 'norm', role: 'norm', dim: last, weight: 'norm.weight', bias: 'norm.bias' }, { name: 'features', kind: 'features', role: 'head-input', dim: last });
   return sites;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { applyPeft, compose, type Backbone, type MethodInstance, type PeftModel } from '@vpeft/core';
 import { batchCount, batches, featureSource, fgvcTransform, vtabTransform, type ImageDataset, type ImageTransform } from '@vpeft/datasets';
 import {
+  chooseWorkers,
   createDataParallelTrainer,
   evaluate,
   fit,
@@ -15,7 +16,7 @@ import {
 } from '@vpeft/train';
 import type { TaskData } from './data-spec';
 import type { Output } from './output';
-import { formatProgress } from './progress-line';
+import { evalProgress, formatProgress } from './progress-line';
 import type { SkipLog } from './skipped-images';
 import { workerPluginsUrl } from './worker-plugins';
 
@@ -81,7 +82,7 @@ export async function runTraining(
   task: TaskData,
   recipe: Recipe,
   out: Output,
-  options: { outDir?: string; resume?: boolean; workers?: number; skip?: SkipLog; cache?: FeatureCacheOptions | false } = {},
+  options: { outDir?: string; resume?: boolean; workers?: number | 'auto'; skip?: SkipLog; cache?: FeatureCacheOptions | false } = {},
 ): Promise<{ report: TrainingReport; model: PeftModel }> {
   const model = applyPeft(backbone, methods.length ? compose(...methods) : [], { numClasses: task.numClasses, classNames: task.classNames, seed: recipe.seed });
   const summary = model.summary();
@@ -92,11 +93,13 @@ export async function runTraining(
   const cache = await featureCache(model, task, trainTransform, evalTransform, skip, out, label, options.cache);
   const [cachedTrain, cachedVal, cachedTest] = cache?.splits ?? [];
   let dataParallel: DataParallelTrainer | undefined;
-  if (options.workers && options.workers > 1 && cachedTrain) {
-    out.note(`data-parallel workers off: training reads the feature cache (cheap steps); --no-cache trains from images on ${options.workers} workers`);
-  } else if (options.workers && options.workers > 1) {
+  if (options.workers !== undefined) {
+    // `vpeft train` says how many threads it trains on (and why); multi-task and demo runs stay on this one.
+    const totalSteps = recipe.epochs * (cachedTrain?.trainData(recipe.batchSize).stepsPerEpoch ?? batchCount(task.train.samples.length, recipe.batchSize));
+    const choice = await chooseWorkers(model, { requested: options.workers, batchSize: recipe.batchSize, totalSteps, featureCache: Boolean(cachedTrain) });
+    out.note(choice.line);
     // Each worker rebuilds the model from its adapter config, with the CLI's plugins registered.
-    dataParallel = await createDataParallelTrainer(model, { imports: [workerPluginsUrl()], workers: options.workers, microBatch: recipe.microBatch });
+    if (choice.workers > 1) dataParallel = await createDataParallelTrainer(model, { imports: [workerPluginsUrl()], workers: choice.workers, microBatch: recipe.microBatch });
   }
   const result = await fit(
     model,
@@ -112,11 +115,16 @@ export async function runTraining(
       checkpointDir: options.outDir ? join(options.outDir, 'checkpoints') : undefined,
       resume: options.resume,
       onProgress: (event) => out.progress({ run: label, ...event }, () => formatProgress(label, event), { key: label, last: event.step === event.totalSteps }),
+      evalImages: task.val.samples.length,
+      onEvaluationProgress: evalProgress(out, `${label} val`),
       dataParallel,
     },
   ).finally(() => dataParallel?.dispose());
   const testBatch = Math.max(recipe.batchSize, 64);
-  const test = await evaluate(model, cachedTest?.evalData(testBatch)() ?? batches(task.test, { batchSize: testBatch, transform: evalTransform, ...skip }));
+  const test = await evaluate(model, cachedTest?.evalData(testBatch)() ?? batches(task.test, { batchSize: testBatch, transform: evalTransform, ...skip }), {
+    total: task.test.samples.length,
+    onProgress: evalProgress(out, `${label} test`),
+  });
   let adapterDir: string | undefined;
   let adapterBytes: number | undefined;
   if (options.outDir) {

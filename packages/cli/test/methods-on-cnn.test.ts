@@ -34,7 +34,7 @@ describe('SSF, DoRA and FacT on the LayersModel (CNN) backbone', () => {
     expect(await runCli(['inspect', '--backbone', 'mobilenet_v2', '--method', 'fact'])).toBe(2);
     const lines = captured.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^vpeft: fact: .*shared across them, and this backbone has no such blocks \(only conv\/norm.* sites\); on a CNN use ssf or lora:dora=true/);
+    expect(lines[0]).toMatch(/^vpeft: fact does not apply to mobilenet_v2: .*shared across them, and it has no such blocks \(only conv\/norm.* sites\); on a CNN use ssf or lora/);
   });
 
   it.each([

@@ -24,7 +24,7 @@ export { ParameterStore, sizeOf, type Parameter, type ParameterPlace, type Param
 export { init, initialize, fanIn, fanOut, type Initializer } from './init/initializers';
 export { mulberry32, hashSeed } from './init/random';
 export * from './sites/site';
-export { matchSites, summarizeSiteNames } from './sites/match-sites';
+export { matchSites, summarizeSiteNames, isRoleSelector } from './sites/match-sites';
 export { insertTokens, replaceTokens } from './sites/token-sequence';
 export { TapRecorder } from './sites/tap-recorder';
 export type { Backbone, BackboneConfig, BackboneForwardOptions } from './backbone/backbone';
@@ -84,7 +84,7 @@ export { dropout, dropPath } from './ops/regularization';
 export { withoutGradient } from './ops/without-gradient';
 export { detach } from './ops/detach';
 export { multiHeadAttention, splitHeads } from './ops/attention';
-export { ViT, createViT, positionPrefix, type CreateViTOptions } from './vit/vit';
+export { ViT, createViT, positionPrefix, LINEAR_ROLES, type CreateViTOptions } from './vit/vit';
 export { vitConfigs, resolveViTConfig, VIT_DEFAULTS, type ViTConfig, type ViTConfigName } from './vit/config';
 export { loadViT, assignTimmWeights, exportTimmWeights, isHeadKey, type LoadViTOptions, type TimmWeights, type TensorData } from './vit/timm-weights';
 export { vitBackbones } from './vit/register';

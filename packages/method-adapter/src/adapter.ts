@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineMethod, gelu, init, quickGelu, OptionError, type MethodInstance, type SiteModule } from '@vpeft/core';
+import { defineMethod, gelu, init, quickGelu, MethodNotApplicableError, OptionError, type MethodInstance, type SiteModule } from '@vpeft/core';
 import { createBottleneck, tokenLinear } from './bottleneck';
 import { ADAPTER_DEFAULTS, validateAdapterOptions, type AdapterOptions } from './options';
 
@@ -28,7 +28,7 @@ export const adapterMethod = defineMethod<AdapterOptions>({
   targets: (sites, options) => {
     const branches = options.placement === 'houlsby' ? ['attn', 'mlp'] : ['mlp'];
     const found = sites.filter((s) => s.kind === 'branch' && branches.includes(s.branch!));
-    if (found.length === 0) throw new OptionError('placement', options.placement, 'a backbone with attn/mlp branch sites (a ViT)', 'adapter');
+    if (found.length === 0) throw new MethodNotApplicableError('adapter', 'this backbone', `an adapter sits on a transformer block's ${branches.join('/')} branch, and it has no such branch sites (on a CNN use conv-adapter)`);
     if (options.perBlock.length === 0) return found;
     const blocks = new Set(found.map((s) => s.block));
     if (options.perBlock.length !== blocks.size) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineMethod, dropout, init, OptionError, type MethodInstance, type SiteModule } from '@vpeft/core';
+import { defineMethod, dropout, init, OptionError, type MethodInstance, type SiteModule, MethodNotApplicableError } from '@vpeft/core';
 import { ADAPTER_PACKAGE } from './adapter';
 import { createBottleneck, tokenLinear } from './bottleneck';
 import { ADAPTFORMER_DEFAULTS, validateAdaptFormerOptions, type AdaptFormerOptions } from './options';
@@ -19,7 +19,7 @@ export const adaptFormerMethod = defineMethod<AdaptFormerOptions>({
   validate: validateAdaptFormerOptions,
   targets: (sites, options) => {
     const found = sites.filter((s) => s.kind === 'branch' && s.branch === 'mlp');
-    if (found.length === 0) throw new OptionError('bottleneck', options.bottleneck, 'a backbone with mlp branch sites (a ViT)', 'adaptformer');
+    if (found.length === 0) throw new MethodNotApplicableError('adaptformer', 'this backbone', "AdaptFormer runs beside a transformer block's mlp branch, and it has no mlp branch sites (on a CNN use conv-adapter)");
     return found;
   },
   create: (site, options, ctx) => {

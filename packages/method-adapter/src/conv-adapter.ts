@@ -11,7 +11,8 @@ export interface ConvAdapterOptions {
   scale: number;
 }
 
-export const CONV_ADAPTER_DEFAULTS: ConvAdapterOptions = { targets: [], bottleneck: 8, scale: 0.1 };
+/** Defaults: beside the kxk (spatial and depthwise) convs of the last stage, by role; bottleneck 8, scale 0.1. */
+export const CONV_ADAPTER_DEFAULTS: ConvAdapterOptions = { targets: ['@conv.spatial:last-stage', '@conv.depthwise:last-stage'], bottleneck: 8, scale: 0.1 };
 
 /**
  * A parallel convolutional bottleneck around a named conv layer (AdaptFormer's idea on a CNN):

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineMethod, dropout, init, OptionError, quickGelu, type MethodInstance, type SiteModule, type TokenLayout } from '@vpeft/core';
+import { defineMethod, dropout, init, OptionError, quickGelu, type MethodInstance, type SiteModule, type TokenLayout, MethodNotApplicableError } from '@vpeft/core';
 import { ADAPTER_PACKAGE } from './adapter';
 import { createBottleneck, tokenLinear } from './bottleneck';
 import { CONVPASS_DEFAULTS, validateConvpassOptions, type ConvpassOptions } from './options';
@@ -44,7 +44,7 @@ export const convpassMethod = defineMethod<ConvpassOptions>({
   validate: validateConvpassOptions,
   targets: (sites, options) => {
     const found = sites.filter((s) => s.kind === 'branch' && options.branches.includes(s.branch!));
-    if (found.length === 0) throw new OptionError('branches', options.branches, 'a backbone with attn/mlp branch sites (a ViT)', 'convpass');
+    if (found.length === 0) throw new MethodNotApplicableError('convpass', 'this backbone', `Convpass runs beside a transformer block's ${options.branches.join('/')} branch, and it has no such branch sites (on a CNN use conv-adapter)`);
     return found;
   },
   create: (site, options, ctx) => {

@@ -1,4 +1,4 @@
-import { defineMethod, globToRegExp, OptionError, type MethodInstance, type Parameter, type SelectContext } from '@vpeft/core';
+import { defineMethod, globToRegExp, MethodNotApplicableError, OptionError, type MethodInstance, type Parameter, type SelectContext, type SiteInfo } from '@vpeft/core';
 import {
   BITFIT_DEFAULTS,
   LN_TUNE_DEFAULTS,
@@ -42,25 +42,40 @@ export const lnTuneMethod = defineMethod<LnTuneOptions>({
   zeroInit: () => true,
 });
 
-/** Partial-k: trains all parameters of the last k blocks, plus any named by glob (and the head). */
+/** What partial's `lastBlocks` counts: declared blocks, else (a CNN) declared stages; undefined when neither. */
+function placeUnits(sites: readonly SiteInfo[]): { key: 'block' | 'stage'; count: number } | undefined {
+  for (const key of ['block', 'stage'] as const) {
+    const count = sites.reduce((n, site) => (site[key] === undefined ? n : Math.max(n, site[key]! + 1)), 0);
+    if (count > 0) return { key, count };
+  }
+  return undefined;
+}
+
+/**
+ * Partial-k: trains all parameters of the last k blocks (on a backbone without blocks, such as a CNN,
+ * the last k stages — resolution levels), plus any named by glob (and the head).
+ */
 export const partialMethod = defineMethod<PartialOptions>({
   name: 'partial',
   version: '0.1.0',
   packageName: BITFIT_PACKAGE,
   category: 'partial',
-  description: 'train the last k blocks and/or parameters chosen by glob, and the head',
+  description: 'train the last k blocks (stages on a CNN) and/or parameters chosen by glob, and the head',
   defaults: PARTIAL_DEFAULTS,
   validate: validatePartialOptions,
   select: (parameter: Parameter, options, ctx: SelectContext) => {
     if (options.include.some((glob) => globToRegExp(glob).test(parameter.name))) return true;
     if (options.lastBlocks === 0) return false;
-    // The block count from the places the backbone declares on its sites (no name parsing).
-    const depth = ctx.sites.reduce((n, site) => (site.block === undefined ? n : Math.max(n, site.block + 1)), 0);
-    if (depth === 0) {
-      throw new OptionError('lastBlocks', options.lastBlocks, `a backbone with numbered blocks; ${String(ctx.backboneConfig.name ?? ctx.backboneConfig.arch)} declares none — use include globs`, 'partial');
+    // Blocks (or, on a backbone without blocks such as a CNN, stages) from the places the backbone
+    // declares on its sites and parameters — no name parsing.
+    const place = placeUnits(ctx.sites);
+    if (!place) {
+      throw new MethodNotApplicableError('partial', String(ctx.backboneConfig.name ?? ctx.backboneConfig.arch), 'it declares neither blocks nor stages to count lastBlocks in; name parameters with include globs');
     }
-    if (options.lastBlocks > depth) throw new OptionError('lastBlocks', options.lastBlocks, `at most the backbone's depth (${depth})`, 'partial');
-    return parameter.block !== undefined && parameter.block >= depth - options.lastBlocks;
+    if (options.lastBlocks > place.count) throw new OptionError('lastBlocks', options.lastBlocks, `at most the backbone's ${place.key === 'block' ? 'depth' : 'stage count'} (${place.count})`, 'partial');
+    const index = parameter[place.key];
+    // Role `other` holds non-learned state (BatchNorm moving statistics): never trained.
+    return index !== undefined && index >= place.count - options.lastBlocks && parameter.role !== 'other';
   },
   zeroInit: () => true,
 });

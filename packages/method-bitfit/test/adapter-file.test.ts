@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAPTER_WEIGHTS_FILE, applyPeft, initBackend, loadPeftModel, parseSafetensors, ParameterStore, type Backbone, type SiteInfo } from '@vpeft/core';
+import { ADAPTER_WEIGHTS_FILE, applyPeft, initBackend, inputBatchSize, loadPeftModel, parseSafetensors, ParameterStore, type Backbone, type SiteInfo } from '@vpeft/core';
 import { createTestViT, maxAbsDiff, randomBatch, trainSteps } from '@vpeft/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bitfit, lnTune, partial } from '../src/index';
@@ -76,7 +76,7 @@ describe('BitFit adapters', () => {
       featureDim: 4,
       parameters,
       sites: (): SiteInfo[] => [{ name: 'features', kind: 'features', dim: 4 }],
-      forward: (images) => tf.zeros([images.shape[0], 4]) as tf.Tensor2D,
+      forward: (images) => tf.zeros([inputBatchSize(images), 4]) as tf.Tensor2D,
       dispose: () => parameters.dispose(),
     };
     const model = applyPeft(backbone, bitfit(), { numClasses: 2 });

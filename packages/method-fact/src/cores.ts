@@ -7,9 +7,14 @@ export type FactWeight = 'qkv' | 'proj' | 'fc1' | 'fc2';
 
 /** The block weight a site name denotes, if FacT can update it. */
 export function factWeightOf(site: SiteInfo): FactWeight | undefined {
+  // By the role the backbone declares (any transformer), else by timm's ViT names.
+  const byRole = site.role ? ROLE_WEIGHTS[site.role] : undefined;
+  if (byRole) return byRole;
   const m = /^blocks\.\d+\.(attn\.qkv|attn\.proj|mlp\.fc1|mlp\.fc2)$/.exec(site.name);
   return m ? (m[1]!.split('.')[1] as FactWeight) : undefined;
 }
+
+const ROLE_WEIGHTS: Partial<Record<string, FactWeight>> = { 'attention.qkv': 'qkv', 'attention.out': 'proj', 'mlp.in': 'fc1', 'mlp.out': 'fc2' };
 
 /**
  * How an update is laid out over a site's weight `[in, out]` in chunks of the model width D:

@@ -1,4 +1,4 @@
-import { defineMethod, matchSites, OptionError, type CreateContext, type MethodInstance, type SiteInfo, type SiteModule } from '@vpeft/core';
+import { defineMethod, matchSites, OptionError, type CreateContext, type MethodInstance, type SiteInfo, type SiteModule, isRoleSelector, MethodNotApplicableError } from '@vpeft/core';
 import { factLayout, factWeightOf, sharedFactors, tkCore, ttCore } from './cores';
 import { foldFact } from './merge';
 import { FACT_DEFAULTS, validateFactOptions, type FactOptions } from './options';
@@ -17,11 +17,10 @@ function factTargets(sites: readonly SiteInfo[], options: FactOptions): SiteInfo
   if (!sites.some((site) => factWeightOf(site) !== undefined && site.block !== undefined)) {
     // A CNN (or any backbone without ViT blocks): say why FacT cannot apply, not only which names exist.
     const kinds = [...new Set(sites.map((site) => site.kind))].join('/');
-    throw new OptionError(
-      'targets',
-      options.targets,
-      `a ViT's blocks.{i}.attn.qkv/proj and blocks.{i}.mlp.fc1/fc2: FacT factorises the q/k/v/o/fc1/fc2 updates of all transformer blocks with factors shared across them, and this backbone has no such blocks (only ${kinds || 'no'} sites); on a CNN use ssf or lora:dora=true on its convs`,
+    throw new MethodNotApplicableError(
       'fact',
+      'this backbone',
+      `FacT factorises the q/k/v/o/fc1/fc2 updates of all transformer blocks with factors shared across them, and it has no such blocks (only ${kinds || 'no'} sites); on a CNN use ssf or lora`,
     );
   }
   const matched = matchSites(sites, options.targets, { kinds: ['linear'], option: 'targets', method: 'fact' });
@@ -34,6 +33,9 @@ function factTargets(sites: readonly SiteInfo[], options: FactOptions): SiteInfo
     const d = widthOf(site);
     dim ??= d;
     const other = weight === 'fc2' ? site.inFeatures! : site.outFeatures!;
+    if (d !== dim && options.targets.every(isRoleSelector)) {
+      throw new MethodNotApplicableError('fact', 'this backbone', `FacT shares its factors across blocks of one width, and its blocks have several widths (${dim}, ${d}, ...); choose the blocks of one stage with targets=GLOB`);
+    }
     if (d !== dim || other % d !== 0 || (weight === 'qkv' && other !== 3 * d) || (weight === 'proj' && other !== d)) {
       throw new OptionError('targets', site.name, `block weights whose sizes are multiples of one model width (${dim}); ${site.name} is [${site.inFeatures} → ${site.outFeatures}]`, 'fact');
     }

@@ -29,7 +29,8 @@ export const FACT_DEFAULTS: FactOptions = {
   r: 8,
   scale: 1,
   dropout: 0.1,
-  targets: ['blocks.*.attn.{qkv,proj}', 'blocks.*.mlp.fc{1,2}'],
+  // Every linear layer of each transformer block, by role.
+  targets: ['@attention.qkv', '@attention.out', '@mlp.in', '@mlp.out'],
 };
 
 /** Throws an {@link OptionError} naming the option, the value given and what is allowed. */

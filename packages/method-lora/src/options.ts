@@ -14,7 +14,7 @@ export interface LoraOptions {
   alpha: number;
   /** Dropout rate on the LoRA path's input (training only), in [0, 1). */
   dropout: number;
-  /** Globs over linear and conv site names, e.g. `blocks.*.attn.qkv` or `blocks.*.mlp.fc{1,2}`. */
+  /** Globs over linear and conv site names (`blocks.*.mlp.fc{1,2}`) or role selectors (`@attention.qkv`, `@conv.pointwise:last-stage`). */
   targets: string[];
   /**
    * For sites with fused outputs (`SiteInfo.slices`, e.g. the ViT's qkv): the output slices to adapt,
@@ -39,12 +39,17 @@ export interface LoraOptions {
   rslora: boolean;
 }
 
-/** Defaults: rank 8 on the q and v slices of every block's fused qkv, unscaled (alpha = r), no dropout, plain LoRA. */
+/**
+ * Defaults: rank 8, unscaled (alpha = r), no dropout, plain LoRA, on sites chosen by role: on a
+ * transformer the q and v slices of every block's fused qkv (`@attention.qkv`, as the LoRA paper and the
+ * benchmark); on a CNN the 1x1 (pointwise) convs of the last stage (`@conv.pointwise:last-stage`), the
+ * layers that hold most of a MobileNet's or ResNet's late capacity.
+ */
 export const LORA_DEFAULTS: LoraOptions = {
   r: 8,
   alpha: 8,
   dropout: 0,
-  targets: ['**.blocks.*.attn.qkv'],
+  targets: ['@attention.qkv', '@conv.pointwise:last-stage'],
   slices: ['q', 'v'],
   init: 'kaiming-uniform',
   dora: false,

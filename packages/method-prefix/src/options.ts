@@ -22,7 +22,7 @@ export interface PrefixOptions {
 /** Defaults: 10 prefixes in every block, no MLP, hidden 512 when the MLP is used, std 0.02. */
 export const PREFIX_DEFAULTS: PrefixOptions = {
   tokens: 10,
-  targets: ['blocks.*.attn.core'],
+  targets: ['@attention.core'],
   projection: false,
   hidden: 512,
   initStd: 0.02,

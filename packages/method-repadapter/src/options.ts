@@ -23,7 +23,8 @@ export const REPADAPTER_DEFAULTS: RepAdapterOptions = {
   groups: 2,
   scale: 1,
   dropout: 0.1,
-  targets: ['blocks.*.attn.qkv', 'blocks.*.mlp.fc1'],
+  // Before each block's qkv and fc1 (the paper's placement), by role.
+  targets: ['@attention.qkv', '@mlp.in'],
 };
 
 /** Throws an {@link OptionError} naming the option, the value given and what is allowed. */

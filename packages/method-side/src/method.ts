@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineMethod, init, matchSites, OptionError, type AnySiteModule, type CreateContext, type MethodInstance, type SiteInfo } from '@vpeft/core';
+import { defineMethod, init, matchSites, OptionError, type AnySiteModule, type CreateContext, type MethodInstance, type SiteInfo, MethodNotApplicableError } from '@vpeft/core';
 import { SIDE_DEFAULTS, validateSideOptions, type SideOptions } from './options';
 import type { LinearParams, NormParams, SideBlockParams } from './side-network';
 import { fuseSideTransform, ladderRungTransform, openLadderTransform } from './transform';
@@ -20,6 +20,9 @@ function sideHeads(width: number, options: SideOptions, backboneHeads: unknown):
 
 /** The tap sites the options select (in the backbone's order), then `features`, checked for widths. */
 function sideTargets(sites: readonly SiteInfo[], options: SideOptions): SiteInfo[] {
+  if (!sites.some((s) => s.kind === 'tap')) {
+    throw new MethodNotApplicableError('side', 'this backbone', 'a side network reads the detached activations a backbone offers as tap sites, and it declares none');
+  }
   const taps = matchSites(sites, options.taps, { kinds: ['tap'], option: 'taps', method: 'side' });
   const features = sites.find((s) => s.kind === 'features');
   if (!features?.dim) throw new OptionError('taps', options.taps, 'a backbone with a features site that declares its width', 'side');

@@ -36,12 +36,14 @@ function norm(x: tf.Tensor, params: NormParams): tf.Tensor3D {
 
 /**
  * A tap's value as side-network tokens `[B, N, C]`: token sequences as they are, NHWC maps pooled
- * to one token (their global average), as a side ladder over a CNN reads one vector per block.
+ * to one token (their global average), as a side ladder over a CNN reads one vector per block, and
+ * flat `[B, C]` values (a CNN's pooled features) as one token.
  */
 export function tapTokens(x: tf.Tensor, site: string): tf.Tensor3D {
   if (x.rank === 3) return x as tf.Tensor3D;
+  if (x.rank === 2) return x.reshape([x.shape[0]!, 1, x.shape[1]!]);
   if (x.rank === 4) return tf.mean(x, [1, 2], true).reshape([x.shape[0]!, 1, x.shape[3]!]);
-  throw new VpeftError(`side: tap ${site} gave a rank-${x.rank} value; the side network reads tokens [B, N, C] or NHWC maps`);
+  throw new VpeftError(`side: tap ${site} gave a rank-${x.rank} value; the side network reads tokens [B, N, C], NHWC maps or [B, C] vectors`);
 }
 
 /** A pre-norm transformer block of the side width (or its MLP half): `h + attn(LN(h))`, then `h + mlp(LN(h))`. */

@@ -19,7 +19,8 @@ export interface SsfOptions {
  * norm2, fc1 and fc2 of every block, and after the final norm — with its N(1, 0.02) / N(0, 0.02) init.
  */
 export const SSF_DEFAULTS: SsfOptions = {
-  targets: ['patch_embed.proj', 'blocks.*.norm1', 'blocks.*.attn.{qkv,proj}', 'blocks.*.norm2', 'blocks.*.mlp.fc{1,2}', 'norm'],
+  // The reference placement by role: after the patch embedding, every norm and every block linear; on a CNN after every BatchNorm.
+  targets: ['@embedding', '@norm', '@attention.qkv', '@attention.out', '@mlp.in', '@mlp.out'],
   std: 0.02,
 };
 

@@ -1,4 +1,4 @@
-import { defineMethod, init, OptionError, type MethodInstance } from '@vpeft/core';
+import { defineMethod, init, OptionError, type MethodInstance, MethodNotApplicableError } from '@vpeft/core';
 import { validateVptOptions, VPT_DEFAULTS, type VptOptions } from './options';
 import { promptTransform } from './transform';
 
@@ -20,7 +20,7 @@ export const vptMethod = defineMethod<VptOptions>({
   validate: validateVptOptions,
   targets: (sites, options) => {
     const tokenSites = sites.filter((s) => s.kind === 'tokens').sort((a, b) => (a.block ?? 0) - (b.block ?? 0));
-    if (tokenSites.length === 0) throw new OptionError('tokens', options.tokens, 'a backbone with token sequences (a ViT); this backbone has no tokens sites', 'vpt');
+    if (tokenSites.length === 0) throw new MethodNotApplicableError('vpt', 'this backbone', 'VPT inserts prompt tokens into token sequences (a transformer), and it has no tokens sites');
     if (!options.deep) return tokenSites.slice(0, 1);
     if (options.perBlock.length === 0) return tokenSites;
     if (options.perBlock.length !== tokenSites.length) {

@@ -10,6 +10,14 @@ import './node-checkpoint-store';
 
 export * from './browser';
 export { fileCheckpointStore } from './node-checkpoint-store';
+export {
+  chooseWorkers,
+  estimateStepSeconds,
+  MIN_AUTO_WORKER_SECONDS,
+  MIN_IMAGES_PER_WORKER,
+  type WorkerChoice,
+  type WorkerChoiceOptions,
+} from './parallel/auto-workers';
 export { createDataParallelTrainer, splitBatch, type BatchGradients, type DataParallelOptions, type DataParallelTrainer } from './parallel/data-parallel-trainer';
 export {
   saveCheckpoint,

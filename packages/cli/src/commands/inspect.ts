@@ -1,9 +1,10 @@
-import { applyPeft, compose, describeBackend, loadPeftModel, type MethodInstance } from '@vpeft/core';
+import { applyPeft, compose, describeBackend, listPresets, loadPeftModel, type MethodInstance } from '@vpeft/core';
 import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
 import { discoverPlugins } from '../plugins';
 import { parseMethodSpecs } from '../method-spec';
 import type { Output } from '../output';
+import { formatPlacements, methodPlacements } from '../method-placement';
 
 /** Options of `vpeft inspect`. */
 export interface InspectOptions {
@@ -25,12 +26,14 @@ export async function inspectCommand(options: InspectOptions, out: Output): Prom
     ? await loadPeftModel(backbone, options.adapter)
     : applyPeft(backbone, options.methods.length ? compose(...parseMethodSpecs(options.methods)) : [], { numClasses: options.classes });
   const summary = model.summary();
+  const placements = methodPlacements(model);
   out.result(
     {
       backend: describeBackend(backend),
       backbone: description,
       installedMethods: installed,
-      methods: model.methods.map((m: MethodInstance<object>) => ({ name: m.name, method: m.definition.name, options: m.options })),
+      installedPresets: listPresets(),
+      methods: model.methods.map((m: MethodInstance<object>, i) => ({ name: m.name, method: m.definition.name, options: m.options, sites: placements[i]!.sites, parameters: placements[i]!.parameters })),
       sites: backbone.sites().length,
       summary,
     },
@@ -39,7 +42,8 @@ export async function inspectCommand(options: InspectOptions, out: Output): Prom
         `backend:   ${describeBackend(backend)}`,
         `backbone:  ${description} (${backbone.sites().length} sites)`,
         `methods:   ${model.methods.map((m) => `${m.name}(${JSON.stringify(m.options)})`).join(' + ') || '(none: linear probe)'}`,
-        `installed: ${installed.join(', ')}`,
+        `installed: ${installed.join(', ')}${listPresets().length ? `; presets: ${listPresets().join(', ')}` : ''}`,
+        ...(placements.length ? ['where each method acts (by site role):', ...formatPlacements(placements)] : []),
         '',
         model.summaryTable(),
       ].join('\n'),

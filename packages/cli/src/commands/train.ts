@@ -24,7 +24,9 @@ export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT method
   --warmup-epochs N   default 1         --label-smoothing X default 0.1
   --micro-batch N     accumulate gradients over chunks of N images (bounded memory)
   --seed N            default 42        --out DIR        checkpoints (resumable) and the adapter
-  --workers N         compute gradients on N worker threads (own wasm heap each; both cores)
+  --workers N|auto    compute gradients on N worker threads (own wasm heap each); default auto: the
+                      cores when the backend is wasm, the batch gives each >= 8 images, the feature
+                      cache is off and the run is long enough (>= ~30 s on one thread); 1: this thread
   --resume            continue from DIR/checkpoints/last
   --skip-corrupt      leave out undecodable or missing images and bad split-file lines; they are
                       counted and listed in the result (default: stop at the first, exit 2)
@@ -149,11 +151,11 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   if (!pretrained) out.note(`note: ${description} — PEFT on random weights measures nothing useful; pass a pre-trained backbone`);
   out.note(`backend ${describeBackend(backend)}; backbone ${description}; data ${task.name} (${task.train.samples.length} train, ${task.val.samples.length} val, ${task.test.samples.length} test, ${task.numClasses} classes)`);
   const label = methods.map((m) => m.name).join('+') || 'linear';
-  const workers = values.workers === undefined ? 1 : number(values.workers, 'workers', (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+  const workers = values.workers === undefined || values.workers === 'auto' ? 'auto' : number(values.workers, 'workers', (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto');
   const { report, model } = await runTraining(label, backbone, methods, task, recipe, out, {
     outDir: values.out as string | undefined,
     resume: Boolean(values.resume),
-    workers: workers > 1 ? workers : undefined,
+    workers,
     skip,
     cache,
   });

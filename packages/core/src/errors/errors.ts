@@ -31,6 +31,17 @@ export class UnknownMethodError extends VpeftError {
   }
 }
 
+/**
+ * A method that cannot act on this backbone at all (e.g. VPT needs token sites, which a CNN has
+ * none of): says what the method needs and what the backbone has. Bad input, not a failure.
+ */
+export class MethodNotApplicableError extends VpeftError {
+  override name = 'MethodNotApplicableError';
+  constructor(readonly method: string, readonly backbone: string, readonly reason: string) {
+    super(`${method} does not apply to ${backbone}: ${reason}`);
+  }
+}
+
 /** A tensor whose shape does not match what the model expects. */
 export class ShapeMismatchError extends VpeftError {
   override name = 'ShapeMismatchError';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone } from '../backbone/backbone';
-import { OptionError } from '../errors/errors';
+import { MethodNotApplicableError, OptionError } from '../errors/errors';
 import { init, initialize, type Initializer } from '../init/initializers';
 import { hashSeed } from '../init/random';
 import { flattenMethods } from '../method/compose';
@@ -66,6 +66,7 @@ export function applyPeft(backbone: Backbone, methods: MethodInput | readonly ne
       }
       if (definition.create) {
         const targets = definition.targets!(sites, methodOptions);
+        if (targets.length === 0) throw new MethodNotApplicableError(owner, backboneName(backbone), 'it found no site to act on with these options');
         const createVariable = (name: string, localName: string, shape: number[], value: Initializer | tf.Tensor, role: ParameterRole) => {
           const tensor = value instanceof tf.Tensor ? value : initialize(value, shape, hashSeed(name, seed));
           if (tensor.shape.join(',') !== shape.join(',')) {
@@ -100,7 +101,10 @@ export function applyPeft(backbone: Backbone, methods: MethodInput | readonly ne
     const headWeight = options.headInit === 'zeros' ? init.zeros() : init.truncatedNormal(0.02);
     store.create('head.weight', initialize(headWeight, [d, options.numClasses], hashSeed('head.weight', seed)), 'weight', 'head', true);
     store.create('head.bias', tf.zeros([options.numClasses]), 'bias', 'head', true);
-  } catch (error) {
+  } catch (caught) {
+    let error = caught;
+    // Name the backbone in "does not apply" messages of methods that only see its sites.
+    if (error instanceof MethodNotApplicableError && error.backbone === 'this backbone') error = new MethodNotApplicableError(error.method, backboneName(backbone), error.reason);
     for (const name of [...created, 'head.weight']) store.remove(name);
     for (const { p, trainable, selectedBy } of before) {
       p.trainable = trainable;
@@ -109,4 +113,9 @@ export function applyPeft(backbone: Backbone, methods: MethodInput | readonly ne
     throw error;
   }
   return new PeftModel({ backbone, methods: instances, parameters: store, chains, numClasses: options.numClasses, classNames: options.classNames, seed });
+}
+
+/** A backbone's name for messages. */
+function backboneName(backbone: Backbone): string {
+  return String(backbone.config.name ?? backbone.config.arch);
 }

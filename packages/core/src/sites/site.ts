@@ -26,6 +26,43 @@ import type * as tf from '@tensorflow/tfjs-core';
  */
 export type SiteKind = 'linear' | 'conv' | 'norm' | 'tokens' | 'branch' | 'features' | 'attention' | 'tap';
 
+/**
+ * What a site does in its backbone, declared by the backbone so methods can choose sites by role
+ * rather than by a family's layer names (as Hugging Face PEFT's per-model target modules do):
+ * - `attention.qkv`: the (fused) query/key/value projection; `attention.out`: the attention output projection;
+ * - `attention.core`: the attention itself (`attention` sites);
+ * - `mlp.in` / `mlp.out`: the MLP's expanding and contracting linear layers; `dense`: another linear layer;
+ * - `conv.pointwise` (1x1, groups 1), `conv.spatial` (kxk, k > 1, groups 1), `conv.depthwise` (groups = channels);
+ * - `norm`: a LayerNorm or BatchNorm; `embedding`: the patch (stem) projection; `downsample`: a patch
+ *   merging or other reduction between stages; `head-input`: the pre-logits features.
+ */
+export type SiteRole =
+  | 'attention.qkv'
+  | 'attention.out'
+  | 'attention.core'
+  | 'mlp.in'
+  | 'mlp.out'
+  | 'dense'
+  | 'conv.pointwise'
+  | 'conv.spatial'
+  | 'conv.depthwise'
+  | 'norm'
+  | 'embedding'
+  | 'downsample'
+  | 'head-input';
+
+/** Every {@link SiteRole}, for messages and validation. */
+export const SITE_ROLES: readonly SiteRole[] = [
+  'attention.qkv', 'attention.out', 'attention.core', 'mlp.in', 'mlp.out', 'dense',
+  'conv.pointwise', 'conv.spatial', 'conv.depthwise', 'norm', 'embedding', 'downsample', 'head-input',
+];
+
+/** The role of a conv site from its kernel and groups: depthwise, pointwise (1x1) or spatial (kxk). */
+export function convRole(kernelSize: readonly [number, number], groups: number, inFeatures: number): SiteRole {
+  if (groups > 1 && groups === inFeatures) return 'conv.depthwise';
+  return kernelSize[0] === 1 && kernelSize[1] === 1 ? 'conv.pointwise' : 'conv.spatial';
+}
+
 /** Where the patch tokens sit in a token sequence: `[prefix..., patches (grid), suffix...]`. */
 export interface TokenLayout {
   /** Tokens before the patches (CLS, prepended prompts). */
@@ -81,6 +118,8 @@ export interface SiteInfo {
   /** timm-style dotted name, e.g. `blocks.3.attn.qkv`, `blocks.3.mlp`, `blocks.0.tokens`, `features`. */
   readonly name: string;
   readonly kind: SiteKind;
+  /** What the site does in the backbone ({@link SiteRole}); methods' defaults choose sites by it. */
+  readonly role?: SiteRole;
   /**
    * The index of the block (forward order, over the whole backbone) whose step runs this site;
    * undefined outside the blocks. Same numbering as a parameter's `block` (`ParameterPlace`).

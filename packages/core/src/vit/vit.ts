@@ -12,7 +12,7 @@ import { linear } from '../ops/linear';
 import { dropPath } from '../ops/regularization';
 import { withoutGradient } from '../ops/without-gradient';
 import { ParameterStore, type ParameterRole } from '../params/parameter';
-import { identitySiteRunner, type SiteInfo, type SiteRunner, type TokenLayout, type TokenSequence } from '../sites/site';
+import { identitySiteRunner, type SiteInfo, type SiteRole, type SiteRunner, type TokenLayout, type TokenSequence } from '../sites/site';
 import { TapRecorder } from '../sites/tap-recorder';
 import { resolveViTConfig, type ViTConfig, type ViTConfigName } from './config';
 import { resamplePositionEmbedding } from './resample';
@@ -315,23 +315,23 @@ function buildSites(c: ViTConfig): SiteInfo[] {
   const d = c.embedDim;
   const grid = [c.imageSize / c.patchSize, c.imageSize / c.patchSize] as const;
   const sites: SiteInfo[] = [
-    { name: 'patch_embed.proj', kind: 'linear', inFeatures: c.patchSize * c.patchSize * c.inChannels, outFeatures: d, weight: 'patch_embed.proj.weight', bias: c.patchBias ? 'patch_embed.proj.bias' : undefined },
+    { name: 'patch_embed.proj', kind: 'linear', role: 'embedding', inFeatures: c.patchSize * c.patchSize * c.inChannels, outFeatures: d, weight: 'patch_embed.proj.weight', bias: c.patchBias ? 'patch_embed.proj.bias' : undefined },
     { name: 'embed.output', kind: 'tap', dim: d, grid },
   ];
-  if (c.preNorm) sites.push({ name: 'norm_pre', kind: 'norm', dim: d, weight: 'norm_pre.weight', bias: 'norm_pre.bias' });
+  if (c.preNorm) sites.push({ name: 'norm_pre', kind: 'norm', role: 'norm', dim: d, weight: 'norm_pre.weight', bias: 'norm_pre.bias' });
   for (let i = 0; i < c.depth; i++) {
     const b = `blocks.${i}`;
     const linearSite = (name: string, inF: number, outF: number, extra: Partial<SiteInfo> = {}): SiteInfo => ({
-      name: `${b}.${name}`, kind: 'linear', block: i, inFeatures: inF, outFeatures: outF,
+      name: `${b}.${name}`, kind: 'linear', role: LINEAR_ROLES[name], block: i, inFeatures: inF, outFeatures: outF,
       weight: `${b}.${name}.weight`, bias: name === 'attn.qkv' && !c.qkvBias ? undefined : `${b}.${name}.bias`, ...extra,
     });
-    const normSite = (name: string): SiteInfo => ({ name: `${b}.${name}`, kind: 'norm', block: i, dim: d, weight: `${b}.${name}.weight`, bias: `${b}.${name}.bias` });
+    const normSite = (name: string): SiteInfo => ({ name: `${b}.${name}`, kind: 'norm', role: 'norm', block: i, dim: d, weight: `${b}.${name}.weight`, bias: `${b}.${name}.bias` });
     sites.push(
       { name: `${b}.tokens`, kind: 'tokens', block: i, dim: d, grid },
       { name: `${b}.attn`, kind: 'branch', block: i, dim: d, branch: 'attn' },
       normSite('norm1'),
       linearSite('attn.qkv', d, 3 * d, { slices: { q: [0, d], k: [d, 2 * d], v: [2 * d, 3 * d] } }),
-      { name: `${b}.attn.core`, kind: 'attention', block: i, dim: d, heads: c.numHeads },
+      { name: `${b}.attn.core`, kind: 'attention', role: 'attention.core', block: i, dim: d, heads: c.numHeads },
       linearSite('attn.proj', d, d),
       { name: `${b}.mlp`, kind: 'branch', block: i, dim: d, branch: 'mlp' },
       normSite('norm2'),
@@ -341,11 +341,19 @@ function buildSites(c: ViTConfig): SiteInfo[] {
     );
   }
   sites.push(
-    { name: 'norm', kind: 'norm', dim: d, weight: 'norm.weight', bias: 'norm.bias' },
-    { name: 'features', kind: 'features', dim: d },
+    { name: 'norm', kind: 'norm', role: 'norm', dim: d, weight: 'norm.weight', bias: 'norm.bias' },
+    { name: 'features', kind: 'features', role: 'head-input', dim: d },
   );
   return sites;
 }
+
+/** The roles of a transformer block's linear sites (timm names), shared with other transformer backbones. */
+export const LINEAR_ROLES: Readonly<Record<string, SiteRole>> = {
+  'attn.qkv': 'attention.qkv',
+  'attn.proj': 'attention.out',
+  'mlp.fc1': 'mlp.in',
+  'mlp.fc2': 'mlp.out',
+};
 
 /** How many leading entries of `pos_embed` belong to prefix tokens: none with `noEmbedClass`, else CLS + registers. */
 export function positionPrefix(c: ViTConfig): number {

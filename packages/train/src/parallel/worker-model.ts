@@ -1,4 +1,4 @@
-import { applyAdapterConfig, createViT, hasMethod, VpeftError, type AdapterModelConfig, type Backbone, type PeftModel, type ViTConfig } from '@vpeft/core';
+import { applyAdapterConfig, createViT, hasBackbone, hasMethod, loadBackbone, VpeftError, type AdapterModelConfig, type Backbone, type PeftModel, type ViTConfig } from '@vpeft/core';
 
 /** What a data-parallel worker rebuilds its model from (structured-clonable). */
 export interface WorkerModelSpec {
@@ -11,12 +11,22 @@ export interface WorkerModelSpec {
 }
 
 /**
- * A backbone with the structure `config` describes; its values are overwritten by the main
- * thread's, so weights need not be loaded.
+ * True when a worker can rebuild this backbone from its config: a ViT (built from the config), or a
+ * backbone registered by the config's name (in this thread's registry; a worker registers the same
+ * ones through the plugins it imports).
  */
-function rebuildBackbone(config: AdapterModelConfig['backbone']): Backbone {
+export function canRebuildInWorker(config: AdapterModelConfig['backbone']): boolean {
+  return config.arch === 'vit' || (typeof config.name === 'string' && hasBackbone(config.name));
+}
+
+/**
+ * A backbone with the structure `config` describes; its values are overwritten by the main
+ * thread's, so weights need not be loaded (a registered backbone is loaded with `shapesOnly`).
+ */
+async function rebuildBackbone(config: AdapterModelConfig['backbone']): Promise<Backbone> {
   if (config.arch === 'vit') return createViT(config as unknown as ViTConfig);
-  throw new VpeftError(`data-parallel workers rebuild the backbone from its config; "${String(config.arch)}" backbones (${String(config.name ?? 'unnamed')}) cannot be rebuilt yet`);
+  if (typeof config.name === 'string' && hasBackbone(config.name)) return loadBackbone(config.name, { shapesOnly: true });
+  throw new VpeftError(`data-parallel workers rebuild the backbone from its config or its registered name; "${String(config.arch)}" backbone ${String(config.name ?? '(unnamed)')} is neither a ViT nor registered in the worker (pass the plugin that registers it)`);
 }
 
 /**
@@ -34,7 +44,7 @@ export async function buildWorkerModel(spec: WorkerModelSpec): Promise<PeftModel
     // A method's own package registers it on import; if it cannot be found from here, applyAdapterConfig names it.
     if (!hasMethod(m.method) && m.packageName) await import(m.packageName).catch(() => undefined);
   }
-  const model = applyAdapterConfig(rebuildBackbone(spec.config.backbone), spec.config, 'data-parallel worker');
+  const model = applyAdapterConfig(await rebuildBackbone(spec.config.backbone), spec.config, 'data-parallel worker');
   const missing = spec.trainableNames.filter((name) => !model.parameters.has(name));
   if (missing.length) {
     model.dispose({ backbone: true });
