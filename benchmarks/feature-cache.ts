@@ -14,7 +14,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBackend, initBackend, type Backbone } from '@vpeft/core';
-import '@vpeft/backend-wasm';
 import { loadNsfwjsMobileNetV2 } from '@vpeft/backbone-layers';
 import '@vpeft/method-bitfit';
 import '@vpeft/method-lora';

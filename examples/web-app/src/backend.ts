@@ -1,4 +1,4 @@
-import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -9,6 +9,9 @@ import { describeBackend, initBackend, type BackendChoice, type BackendInfo } fr
 /** The backends a user can ask for; `auto` is webgpu (hardware adapter) > webgl > wasm > cpu. */
 export const BACKEND_CHOICES: ReadonlyArray<BackendChoice | 'auto'> = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
 
+// tfjs's wasm backend uses half the cores by default (one on a 2-core machine); the tab may use them all.
+// It only has threads when the page is cross-origin isolated (the servers' COOP/COEP headers).
+setThreadsCount(Math.max(1, navigator.hardwareConcurrency || 1));
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
@@ -17,10 +20,10 @@ setWasmPaths({
 
 /** What the page runs on, in words: the backend, and for wasm whether it is multi-threaded and why. */
 export function describeRuntime(info: BackendInfo): string {
-  const base = describeBackend(info);
-  if (info.tfBackend !== 'wasm') return base;
+  if (info.tfBackend !== 'wasm') return describeBackend(info);
   const isolated = globalThis.crossOriginIsolated === true;
-  return `${base}; ${isolated ? `cross-origin isolated: ${getThreadsCount()} wasm threads` : 'not cross-origin isolated: 1 wasm thread'}`;
+  const threads = isolated ? getThreadsCount() : 1;
+  return `${describeBackend({ ...info, threads })}; ${isolated ? 'cross-origin isolated' : 'not cross-origin isolated (no threads)'}`;
 }
 
 /** Selects the backend (`choice` as the user or `?backend=` asked). */

@@ -73,10 +73,11 @@ export class TrainingChart {
       context.arc(x(step), pad.top + plotH * (1 - value), 4, 0, 2 * Math.PI);
       context.fill();
     }
-    context.textAlign = 'left';
+    // The legend, top right: loss falls away from there and accuracy climbs towards it from below.
+    context.textAlign = 'right';
     context.fillStyle = '#cf222e';
-    context.fillText('— training loss', pad.left + 8, pad.top + 16);
+    context.fillText('— training loss', pad.left + plotW - 8, pad.top + 16);
     context.fillStyle = '#0969da';
-    context.fillText('● held-out accuracy', pad.left + 120, pad.top + 16);
+    context.fillText('● held-out accuracy', pad.left + plotW - 8, pad.top + 32);
   }
 }

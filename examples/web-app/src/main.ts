@@ -9,6 +9,7 @@ import '@vpeft/method-side';
 import '@vpeft/method-ssf';
 import '@vpeft/method-vpt';
 import { getMethod, listMethods, type BackendChoice, type PeftModel } from '@vpeft/core';
+import { listAdaptersInBrowser, loadAdapterFromBrowser, saveAdapterInBrowser } from './adapter-store';
 import { BACKEND_CHOICES, describeRuntime, startBackend } from './backend';
 import { TrainingChart } from './chart';
 import { fileToGrey28, loadBundledDigits, Task, thumbnail, toGrey28 } from './data';
@@ -216,15 +217,41 @@ $('export').onclick = () =>
     downloadFiles(files);
     setStatus('adapter-status', `downloaded ${Object.entries(files).map(([name, bytes]) => `${name} (${(bytes.byteLength / 1024).toFixed(1)} kB)`).join(' + ')}`);
   });
+async function useAdapter(source: Parameters<typeof importAdapter>[1]): Promise<void> {
+  const loaded = await importAdapter(MNIST_VIT, source);
+  model?.dispose({ backbone: true });
+    model = loaded;
+  setStatus('adapter-status', `loaded: ${loaded.methods.map((m) => m.definition.name).join(' + ')}, ${loaded.numClasses} classes (${(loaded.classNames ?? []).join(', ')}); ${trainableSummary(loaded)}`);
+  await showEvaluation(loaded);
+}
 $<HTMLInputElement>('adapter-files').onchange = (event) =>
   guarded('adapter-status', async () => {
     const input = event.target as HTMLInputElement;
-    const loaded = await importAdapter(MNIST_VIT, Array.from(input.files ?? []));
+    const files = Array.from(input.files ?? []);
     input.value = '';
-    model?.dispose({ backbone: true });
-    model = loaded;
-    setStatus('adapter-status', `loaded: ${loaded.methods.map((m) => m.definition.name).join(' + ')}, ${loaded.numClasses} classes (${(loaded.classNames ?? []).join(', ')}); ${trainableSummary(loaded)}`);
-    await showEvaluation(loaded);
+    await useAdapter(files);
+  });
+
+// ... and kept in this browser (IndexedDB).
+async function listKept(): Promise<void> {
+  const select = $<HTMLSelectElement>('saved-adapters');
+  select.replaceChildren(...(await listAdaptersInBrowser()).map((name) => new Option(name, name)));
+}
+void listKept();
+$('save-browser').onclick = () =>
+  guarded('adapter-status', async () => {
+    if (!model) throw new Error('train a model (or load an adapter) first');
+    const name = $<HTMLInputElement>('adapter-name').value.trim() || `${model.methods.map((m) => m.name).join('+')} ${new Date().toISOString().slice(0, 19)}`;
+    await saveAdapterInBrowser(name, await exportAdapter(model));
+    await listKept();
+    $<HTMLSelectElement>('saved-adapters').value = name;
+    setStatus('adapter-status', `kept in this browser as "${name}"`);
+  });
+$('load-browser').onclick = () =>
+  guarded('adapter-status', async () => {
+    const name = $<HTMLSelectElement>('saved-adapters').value;
+    if (!name) throw new Error('no adapter is kept in this browser yet');
+    await useAdapter(await loadAdapterFromBrowser(name));
   });
 
 // 6. Classify new images: picked files or camera frames.

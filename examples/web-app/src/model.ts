@@ -145,9 +145,9 @@ export async function exportAdapter(model: PeftModel): Promise<AdapterFiles> {
   return (await adapterToFiles(model)).files;
 }
 
-/** Rebuilds a model from picked adapter files on a fresh copy of the backbone. */
-export async function importAdapter(backbone: BackboneChoice, picked: Iterable<NamedBlob>): Promise<PeftModel> {
-  const files = await adapterFilesFromBlobs(picked);
+/** Rebuilds a model from adapter files (picked by the user, or kept in IndexedDB) on a fresh copy of the backbone. */
+export async function importAdapter(backbone: BackboneChoice, source: Iterable<NamedBlob> | AdapterFiles): Promise<PeftModel> {
+  const files = Symbol.iterator in source ? await adapterFilesFromBlobs(source) : source;
   const base = await backbone.load();
   try {
     return await peftModelFromFiles(base, files);

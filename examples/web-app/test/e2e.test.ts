@@ -5,11 +5,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, applyPeft, initBackend, loadPeftModel, mulberry32, type PeftModel } from '@vpeft/core';
 import { lora } from '@vpeft/method-lora';
 import { loadPretrainedViTMnist, mnistToImages } from '@vpeft/pretrained';
-import type { Browser, ElementHandle, Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_DIGITS } from '../src/bundled-task';
-import { buildAndServe, bundledTestDigits, collectErrors, launchChromium, openApp, pageLogits, trainBundled } from './harness';
+import { buildAndServe, bundledTestDigits, collectErrors, launchChromium, openApp, pageLogits, trainBundled, uploadAdapter } from './harness';
 
 let server: PreviewServer;
 let url: string;
@@ -44,8 +44,6 @@ async function nodeLogits(model: PeftModel, pixels: number[][]): Promise<number[
   return rows;
 }
 
-const adapterInput = async () => (await page.$('#adapter-files')) as ElementHandle<HTMLInputElement>;
-
 const maxAbsDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
 
 async function waitForFiles(dir: string, names: string[]): Promise<void> {
@@ -64,7 +62,7 @@ describe('the web app in headless Chromium (wasm backend)', () => {
   const { pixels } = bundledTestDigits();
   let browserLogits: number[][];
 
-  it('fine-tunes LoRA on the bundled digits above chance, exports the adapter and loads it back', async () => {
+  it('fine-tunes LoRA on the bundled digits above chance, exports the adapter and loads it back (from files and from IndexedDB)', async () => {
     const runtime = await openApp(page, url, 'wasm');
     expect(runtime).toMatch(/^wasm/);
     const { accuracy, imagesPerSecond } = await trainBundled(page, { method: 'lora', epochs: 6 });
@@ -80,9 +78,16 @@ describe('the web app in headless Chromium (wasm backend)', () => {
     await page.click('#export');
     await waitForFiles(downloads, [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]);
 
-    await adapterInput().then((input) => input.uploadFile(join(downloads, ADAPTER_CONFIG_FILE), join(downloads, ADAPTER_WEIGHTS_FILE)));
-    await page.waitForFunction(() => document.querySelector('#adapter-status')?.textContent?.startsWith('loaded:'));
+    await uploadAdapter(page, [join(downloads, ADAPTER_CONFIG_FILE), join(downloads, ADAPTER_WEIGHTS_FILE)]);
     expect(Number(await page.$eval('#eval-summary', (e) => (e as HTMLElement).dataset.accuracy))).toBe(accuracy);
+    expect(maxAbsDiff(await pageLogits(page, pixels), browserLogits)).toBe(0);
+
+    // Kept in IndexedDB and loaded from there.
+    await page.$eval('#adapter-name', (e) => ((e as HTMLInputElement).value = 'e2e'));
+    await page.click('#save-browser');
+    await page.waitForFunction(() => document.querySelector('#adapter-status')?.textContent === 'kept in this browser as "e2e"');
+    await page.click('#load-browser');
+    await page.waitForFunction(() => document.querySelector('#adapter-status')?.textContent?.startsWith('loaded:'));
     expect(maxAbsDiff(await pageLogits(page, pixels), browserLogits)).toBe(0);
     expect(errors).toEqual([]);
   });
@@ -104,8 +109,7 @@ describe('the web app in headless Chromium (wasm backend)', () => {
     await model.saveAdapter(dir);
     const expected = await nodeLogits(model, pixels);
     model.dispose({ backbone: true });
-    await adapterInput().then((input) => input.uploadFile(join(dir, ADAPTER_CONFIG_FILE), join(dir, ADAPTER_WEIGHTS_FILE)));
-    await page.waitForFunction(() => document.querySelector('#adapter-status')?.textContent?.includes('3 classes (a, b, c)'));
+    expect(await uploadAdapter(page, [join(dir, ADAPTER_CONFIG_FILE), join(dir, ADAPTER_WEIGHTS_FILE)])).toContain('3 classes (a, b, c)');
     expect(maxAbsDiff(await pageLogits(page, pixels), expected)).toBeLessThan(1e-4);
     expect(errors).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { BUNDLED_DIGITS } from '../src/bundled-task';
 
@@ -23,11 +23,11 @@ export async function buildAndServe(): Promise<{ server: PreviewServer; url: str
  * Launches headless Chromium. Throws (never skips) when it cannot start: the browser tests are
  * the only check that vpeft trains in a browser. `gpu` asks for WebGPU/WebGL on SwiftShader (software).
  */
-export async function launchChromium(options: { gpu?: boolean } = {}): Promise<Browser> {
+export async function launchChromium(options: { gpu?: boolean; protocolTimeout?: number } = {}): Promise<Browser> {
   const args = ['--headless=new', '--no-sandbox'];
   if (options.gpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-vulkan=swiftshader', '--enable-unsafe-swiftshader');
   try {
-    return await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args });
+    return await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args, ...(options.protocolTimeout ? { protocolTimeout: options.protocolTimeout } : {}) });
   } catch (error) {
     throw new Error(`cannot launch Chromium at ${CHROMIUM} (install Debian's chromium package or set CHROMIUM_PATH): ${(error as Error).message}`);
   }
@@ -52,7 +52,10 @@ export async function openApp(page: Page, url: string, backend: string): Promise
 }
 
 /** Sets the training form and trains on the bundled digits; returns the held-out accuracy the page reports. */
-export async function trainBundled(page: Page, settings: { method?: string; epochs: number; batchSize?: number; learningRate?: number }): Promise<{ accuracy: number; imagesPerSecond: number }> {
+export async function trainBundled(
+  page: Page,
+  settings: { method?: string; epochs: number; batchSize?: number; learningRate?: number; timeoutMs?: number },
+): Promise<{ accuracy: number; imagesPerSecond: number }> {
   await page.click('#load-digits');
   if (settings.method) await page.select('#method', settings.method);
   const set = async (selector: string, value: number | undefined) => {
@@ -66,13 +69,24 @@ export async function trainBundled(page: Page, settings: { method?: string; epoc
   await page.click('#train');
   await page.waitForFunction(
     () => document.querySelector<HTMLElement>('#eval-summary')?.dataset.accuracy !== undefined || document.querySelector('#train-status.error') !== null,
-    { timeout: 0 },
+    { timeout: settings.timeoutMs ?? 0 },
   );
   const failure = await page.$eval('#train-status', (e) => (e.classList.contains('error') ? e.textContent : null));
   if (failure) throw new Error(`training failed in the page: ${failure}`);
   const accuracy = Number(await page.$eval('#eval-summary', (e) => (e as HTMLElement).dataset.accuracy));
   const imagesPerSecond = Number(await page.$eval('#stat-speed', (e) => e.textContent));
   return { accuracy, imagesPerSecond };
+}
+
+/** Loads the adapter files in `paths` through the page's file input and waits until the page has rebuilt the model. */
+export async function uploadAdapter(page: Page, paths: string[]): Promise<string> {
+  await page.$eval('#adapter-status', (e) => (e.textContent = ''));
+  const input = (await page.$('#adapter-files')) as ElementHandle<HTMLInputElement>;
+  await input.uploadFile(...paths);
+  await page.waitForFunction(() => /^loaded:/.test(document.querySelector('#adapter-status')?.textContent ?? '') || document.querySelector('#adapter-status.error') !== null);
+  const status = await page.$eval('#adapter-status', (e) => e.textContent ?? '');
+  if (!status.startsWith('loaded:')) throw new Error(`loading the adapter failed in the page: ${status}`);
+  return status;
 }
 
 /** The bundled task's held-out digits as the page has them (8-bit grey / 255), read from the `mnist` package. */

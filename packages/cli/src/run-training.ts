@@ -16,7 +16,7 @@ import {
 } from '@vpeft/train';
 import type { TaskData } from './data-spec';
 import type { Output } from './output';
-import { formatProgress } from './progress-line';
+import { evalProgress, formatProgress } from './progress-line';
 import type { SkipLog } from './skipped-images';
 import { workerPluginsUrl } from './worker-plugins';
 
@@ -115,11 +115,16 @@ export async function runTraining(
       checkpointDir: options.outDir ? join(options.outDir, 'checkpoints') : undefined,
       resume: options.resume,
       onProgress: (event) => out.progress({ run: label, ...event }, () => formatProgress(label, event), { key: label, last: event.step === event.totalSteps }),
+      evalImages: task.val.samples.length,
+      onEvaluationProgress: evalProgress(out, `${label} val`),
       dataParallel,
     },
   ).finally(() => dataParallel?.dispose());
   const testBatch = Math.max(recipe.batchSize, 64);
-  const test = await evaluate(model, cachedTest?.evalData(testBatch)() ?? batches(task.test, { batchSize: testBatch, transform: evalTransform, ...skip }));
+  const test = await evaluate(model, cachedTest?.evalData(testBatch)() ?? batches(task.test, { batchSize: testBatch, transform: evalTransform, ...skip }), {
+    total: task.test.samples.length,
+    onProgress: evalProgress(out, `${label} test`),
+  });
   let adapterDir: string | undefined;
   let adapterBytes: number | undefined;
   if (options.outDir) {

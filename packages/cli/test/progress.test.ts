@@ -56,4 +56,34 @@ describe('progress in a log (stderr not a terminal): like tqdm mininterval', () 
     // 800 train images in batches of 50: 16 steps.
     expect(steps.map((line) => /step (\d+\/\d+)/.exec(line)![1])).toEqual(['1/16', '16/16']);
   });
+
+  it('evaluation prints progress too (images, img/s, ETA): per-epoch val, test, and vpeft eval — first and last update in a log', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'vpeft-eval-progress-'));
+    try {
+      vi.stubEnv('VPEFT_PROGRESS_INTERVAL', '3600');
+      const train = ['train', '--backbone', 'vit_test_patch8_32', '--data', 'mnist:classes=0|1', '--epochs', '1', '--batch-size', '100', '--out', dir];
+      expect(await runCli(train)).toBe(0);
+      const evalLines = (prefix: string) => captured.stderr.split('\n').filter((line) => line.startsWith(prefix));
+      // The held-out val split and the test split, each scored with a bar, a count, img/s and an ETA; the last update shows the total.
+      const val = captured.stderr.split('\n').filter((line) => / val \[[#-]+\] \d+\/\d+ images [\d.]+ img\/s ETA /.test(line));
+      const test = captured.stderr.split('\n').filter((line) => / test \[[#-]+\] \d+\/\d+ images [\d.]+ img\/s ETA /.test(line));
+      expect(val.length).toBeGreaterThanOrEqual(1);
+      expect(test.length).toBeGreaterThanOrEqual(1);
+      const [done, total] = /(\d+)\/(\d+) images/.exec(test.at(-1)!)!.slice(1).map(Number);
+      expect(done).toBe(total);
+      captured.stderr = '';
+      expect(await runCli(['eval', '--backbone', 'vit_test_patch8_32', '--adapter', join(dir, 'adapter'), '--data', 'mnist:classes=0|1', '--batch-size', '256'])).toBe(0);
+      const lines = evalLines('eval test [');
+      // In a log with a long interval: the first batch and the last (the total), nothing between.
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^eval test \[#*-*\] 256\/\d+ images [\d.]+ img\/s ETA /);
+      const [last, all] = /(\d+)\/(\d+) images/.exec(lines[1]!)!.slice(1).map(Number);
+      expect(last).toBe(all);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

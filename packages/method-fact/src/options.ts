@@ -41,6 +41,6 @@ export function validateFactOptions(options: FactOptions): void {
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale === 0) throw new OptionError('scale', scale, 'a non-zero number', 'fact');
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new OptionError('dropout', dropout, 'a rate in [0, 1)', 'fact');
   if (!Array.isArray(targets) || targets.length === 0 || targets.some((t) => typeof t !== 'string' || t === '')) {
-    throw new OptionError('targets', targets, 'a non-empty array of site-name globs over blocks.*.attn.{qkv,proj} and blocks.*.mlp.fc{1,2}', 'fact');
+    throw new OptionError('targets', targets, 'a non-empty array of role selectors (@attention.qkv, @attention.out, @mlp.in, @mlp.out) or site-name globs over blocks.*.attn.{qkv,proj} and blocks.*.mlp.fc{1,2}', 'fact');
   }
 }

@@ -6,7 +6,7 @@
 export { fit, type FitResult } from './fit';
 export { resolveFitOptions, type FitOptions, type FitOptimizerOptions, type ResolvedFitOptions, type EvaluatorResult } from './options';
 export type { TrainBatch, ImageBatch, TrainData, EpochContext, EvalData, TrainableModel } from './data';
-export { evaluate, type EvaluateOptions, type EvaluationResult } from './evaluate';
+export { evaluate, type EvaluateOptions, type EvaluationProgress, type EvaluationResult } from './evaluate';
 export { AdamW, validateAdamWOptions, type AdamWOptions, type AdamWParameter, type AdamWState, type NamedTensor } from './adamw';
 export { decaysWeight, DEFAULT_NO_WEIGHT_DECAY } from './weight-decay';
 export { learningRateAt, resolveSchedule, BENCHMARK_SCHEDULE, type ScheduleOptions, type ResolvedSchedule } from './schedule';

@@ -17,10 +17,26 @@ export interface EvaluationResult {
   count: number;
 }
 
+/** Reported through {@link EvaluateOptions.onProgress} after every scored batch. */
+export interface EvaluationProgress {
+  /** Images scored so far. */
+  done: number;
+  /** Images to score, when known ({@link EvaluateOptions.total}). */
+  total?: number;
+  /** Images per second so far (scoring time, data loading included). */
+  imagesPerSecond: number;
+  /** Estimated seconds left at that rate (NaN without `total`). */
+  etaSeconds: number;
+}
+
 /** Options for {@link evaluate}. */
 export interface EvaluateOptions {
   /** Splits each batch into chunks of this many images for the forward pass (bounded memory). */
   batchSize?: number;
+  /** Called after every scored batch (throughput, ETA): evaluating thousands of images takes minutes. */
+  onProgress?: (progress: EvaluationProgress) => void | Promise<void>;
+  /** How many images the data hold, for the progress' ETA. */
+  total?: number;
 }
 
 /**
@@ -34,6 +50,7 @@ export async function evaluate(model: PeftModel, data: EvalData, options: Evalua
   const counts = new Array<number>(model.numClasses).fill(0);
   let lossSum = 0;
   let count = 0;
+  const start = performance.now();
   for await (const batch of source as AsyncIterable<TrainBatch>) {
     try {
       const [lossTensor, predictedTensor] = tf.tidy(() => {
@@ -51,6 +68,11 @@ export async function evaluate(model: PeftModel, data: EvalData, options: Evalua
       count += labels.length;
     } finally {
       tf.dispose([...inputTensors(batch.x), batch.y]);
+    }
+    if (options.onProgress) {
+      const imagesPerSecond = count / Math.max((performance.now() - start) / 1000, 1e-9);
+      const etaSeconds = options.total === undefined ? NaN : Math.max(options.total - count, 0) / imagesPerSecond;
+      await options.onProgress({ done: count, ...(options.total === undefined ? {} : { total: options.total }), imagesPerSecond, etaSeconds });
     }
   }
   const hits = correct.reduce((a, b) => a + b, 0);

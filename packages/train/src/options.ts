@@ -4,6 +4,7 @@ import { validateAdamWOptions, type AdamWOptions } from './adamw';
 import type { CheckpointHooks, EvaluationRecord, TaskMetrics } from './checkpoint';
 import type { EvalData, TrainBatch } from './data';
 import type { TrainingGradients } from './gradients';
+import type { EvaluationProgress } from './evaluate';
 import type { ProgressEvent } from './progress';
 import type { ScheduleOptions } from './schedule';
 
@@ -51,6 +52,10 @@ export interface FitOptions<B extends TrainBatch = TrainBatch> {
   resume?: boolean;
   /** Called after every optimizer step (and after its checkpoint, if one was due). A throw stops training. */
   onProgress?: (event: ProgressEvent) => void | Promise<void>;
+  /** Called after every scored batch of the built-in evaluation (images, img/s, ETA with `evalImages`). */
+  onEvaluationProgress?: (progress: EvaluationProgress) => void | Promise<void>;
+  /** Images in `eval`, for the evaluation progress' ETA. */
+  evalImages?: number;
   /** Called after every evaluation. */
   onEvaluation?: (record: EvaluationRecord, isBest: boolean) => void | Promise<void>;
   /** Clip the global gradient norm to this value (PyTorch `clip_grad_norm_`). Default: no clipping. */

@@ -41,6 +41,19 @@ describe('evaluate', () => {
     model.dispose({ backbone: true });
   });
 
+  it('reports progress after every batch: images done of the total, img/s, and an ETA that reaches 0', async () => {
+    const model = createTrainableModel(createTestViT());
+    const pool = createImagePool(22, 5);
+    const order = Int32Array.from({ length: pool.size }, (_, i) => i);
+    const seen: Array<{ done: number; total?: number; imagesPerSecond: number; etaSeconds: number }> = [];
+    await evaluate(model, () => poolBatches(pool, order, 6), { total: 22, onProgress: (p) => void seen.push(p) });
+    // Batches of 6 over 22 images: 6, 12, 18, 22.
+    expect(seen.map((p) => p.done)).toEqual([6, 12, 18, 22]);
+    expect(seen.every((p) => p.total === 22 && p.imagesPerSecond > 0 && p.etaSeconds >= 0)).toBe(true);
+    expect(seen.at(-1)!.etaSeconds).toBe(0);
+    model.dispose({ backbone: true });
+  });
+
   it('reports NaN per class for classes without images and accepts a plain iterable', async () => {
     const model = createTrainableModel(createTestViT());
     const batch: TrainBatch = { x: tf.zeros([2, 32, 32, 3]) as tf.Tensor4D, y: tf.tensor1d([1, 1], 'int32') };

@@ -11,6 +11,7 @@ import { loadTaskData } from '../data-spec';
 import { discoverPlugins } from '../plugins';
 import { UsageError } from '../errors';
 import type { Output } from '../output';
+import { evalProgress } from '../progress-line';
 import { SkipLog } from '../skipped-images';
 
 export const EVAL_HELP = `vpeft eval — top-1 and per-class accuracy of a saved adapter
@@ -75,7 +76,10 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
   skip.addLoaded([dataset]);
   const [h, w] = backbone.inputShape;
   const transform = dataset.pipeline === 'fgvc' ? fgvcTransform({ train: false, size: [h, w] }) : vtabTransform({ size: [h, w] });
-  const result = await evaluate(model, batches(dataset, { batchSize: Number(values['batch-size']), transform, ...skip.batchOptions() }));
+  const result = await evaluate(model, batches(dataset, { batchSize: Number(values['batch-size']), transform, ...skip.batchOptions() }), {
+    total: dataset.samples.length,
+    onProgress: evalProgress(out, `eval ${values.split}`),
+  });
   out.result({ ...(values.task ? { task: values.task } : {}), data: task.name, split: values.split, ...result, skipped: skip.report() }, () =>
     [
       `${values.task ? `task ${String(values.task)}: ` : ''}${task.name} ${values.split}: top-1 ${(100 * result.top1).toFixed(2)}% over ${result.count} images`,

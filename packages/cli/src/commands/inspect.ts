@@ -1,4 +1,4 @@
-import { applyPeft, compose, describeBackend, loadPeftModel, type MethodInstance } from '@vpeft/core';
+import { applyPeft, compose, describeBackend, listPresets, loadPeftModel, type MethodInstance } from '@vpeft/core';
 import { startBackend } from '../start-backend';
 import { resolveBackbone } from '../backbones';
 import { discoverPlugins } from '../plugins';
@@ -32,6 +32,7 @@ export async function inspectCommand(options: InspectOptions, out: Output): Prom
       backend: describeBackend(backend),
       backbone: description,
       installedMethods: installed,
+      installedPresets: listPresets(),
       methods: model.methods.map((m: MethodInstance<object>, i) => ({ name: m.name, method: m.definition.name, options: m.options, sites: placements[i]!.sites, parameters: placements[i]!.parameters })),
       sites: backbone.sites().length,
       summary,
@@ -41,7 +42,7 @@ export async function inspectCommand(options: InspectOptions, out: Output): Prom
         `backend:   ${describeBackend(backend)}`,
         `backbone:  ${description} (${backbone.sites().length} sites)`,
         `methods:   ${model.methods.map((m) => `${m.name}(${JSON.stringify(m.options)})`).join(' + ') || '(none: linear probe)'}`,
-        `installed: ${installed.join(', ')}`,
+        `installed: ${installed.join(', ')}${listPresets().length ? `; presets: ${listPresets().join(', ')}` : ''}`,
         ...(placements.length ? ['where each method acts (by site role):', ...formatPlacements(placements)] : []),
         '',
         model.summaryTable(),
