@@ -51,7 +51,7 @@ for (const mode of values.modes!.split(',') as SettingName[]) {
     const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % NUM_CLASSES), 'int32');
     const oneHot = tf.oneHot(y, NUM_CLASSES) as tf.Tensor2D;
     if (values.check) {
-      const single = lossGradients(model, x, oneHot, { microBatch });
+      const single = await lossGradients(model, x, oneHot, { microBatch });
       const parallel = await trainer.gradients(x, oneHot);
       const diff = Math.max(...Object.keys(single.grads).map((k) => tf.tidy(() => tf.max(tf.abs(tf.sub(single.grads[k]!, parallel.grads[k]!))).dataSync()[0]!)));
       console.log(`${mode} b${batch}: max |grad(${workers} workers) - grad(1 thread)| = ${diff.toExponential(2)}`);

@@ -20,12 +20,11 @@ const heap = () => (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } 
 console.log(`backend ${describeBackend(backend)}; LoRA r=8 q,v; batch ${batch} as micro-batches of ${values['micro-batch']}`);
 for (let step = 1; step <= Number(values.steps); step++) {
   const started = performance.now();
-  tf.tidy(() => {
-    const x = tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', step) as tf.Tensor4D;
-    const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i + step) % 10), 'int32');
-    const { grads } = lossGradients(model, x, trainingTargets(y, 10), { microBatch: Number(values['micro-batch']) });
-    optimizer.applyGradients(grads as never);
-  });
+  const x = tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', step) as tf.Tensor4D;
+  const targets = tf.tidy(() => trainingTargets(tf.tensor1d(Array.from({ length: batch }, (_, i) => (i + step) % 10), 'int32'), 10));
+  const { grads } = await lossGradients(model, x, targets, { microBatch: Number(values['micro-batch']) });
+  optimizer.applyGradients(grads as never);
+  tf.dispose([x, targets, grads]);
   const m = tf.memory();
   console.log(`step ${step}: ${(batch / ((performance.now() - started) / 1000)).toFixed(2)} img/s, ${m.numTensors} tensors, ${(m.numBytes / 2 ** 20).toFixed(1)} MB tensors, wasm heap ${(heap() / 2 ** 20).toFixed(0)} MB`);
 }

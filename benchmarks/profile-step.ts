@@ -46,9 +46,9 @@ async function profileHere(fast: boolean): Promise<ProfileResult[]> {
     }
     const optimizer = tf.train.adam(1e-4);
     const train = createTrainStep(built.model, optimizer);
-    train(images, labels);
+    await train(images, labels);
     const t0 = performance.now();
-    const info = await tf.profile(() => { train(images, labels); });
+    const info = await tf.profile(async () => { await train(images, labels); });
     const wallMs = performance.now() - t0;
     const totals = new Map<string, KernelTotal>();
     for (const k of info.kernels) {

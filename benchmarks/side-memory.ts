@@ -57,14 +57,14 @@ for (const mode of modes) {
   const microBatch = Math.min(setting.microBatch, batch);
   const train = createTrainStep(model, optimizer, { microBatch });
   try {
-    train(images, labels);
+    await train(images, labels);
     const times: number[] = [];
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
-      train(images, labels);
+      await train(images, labels);
       times.push((performance.now() - t0) / 1000);
     }
-    const profile = await tf.profile(() => { train(images, labels); });
+    const profile = await tf.profile(async () => { await train(images, labels); });
     const row = {
       mode, setting: setting.describe, batch, microBatch, imgPerS: batch / median(times), peakTfMB: profile.peakBytes / MB,
       wasmHeapMB: (wasmHeapBytes() ?? 0) / MB, trainable: model.trainableParameters().reduce((n, p) => n + p.variable.size, 0),

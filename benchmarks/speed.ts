@@ -71,14 +71,14 @@ async function runVpeft(): Promise<{ backend: string; rows: VpeftRow[] }> {
       const optimizer = tf.train.adam(1e-4);
       const train = createTrainStep(model, optimizer, { microBatch });
       const step = mode === 'inference'
-        ? () => { const y = model.predict(images, { batchSize: microBatch }); y.dataSync(); y.dispose(); }
-        : () => { train(images, labels); };
+        ? async () => { const y = model.predict(images, { batchSize: microBatch }); await y.data(); y.dispose(); }
+        : async () => { await train(images, labels); };
       try {
-        step();
+        await step();
         const times: number[] = [];
         for (let i = 0; i < steps; i++) {
           const t0 = performance.now();
-          step();
+          await step();
           times.push((performance.now() - t0) / 1000);
         }
         const profile = await tf.profile(step);

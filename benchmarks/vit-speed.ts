@@ -44,22 +44,22 @@ for (const mode of values.modes!.split(',')) {
   if (mode === 'full') vit.parameters.unfreeze('**');
   const optimizer = tf.train.adam(1e-4);
   let peak = 0;
-  const step = () => {
+  const step = async () => {
     if (mode === 'forward') {
       const y = model.predict(x);
-      y.dataSync();
+      await y.data();
       y.dispose();
       return;
     }
     // Gradients over micro-batches (the wasm32 heap caps at 4 GiB), then one optimizer step.
-    const { grads } = lossGradients(model, x, labels as tf.Tensor2D, { microBatch: Number(values['micro-batch']) });
+    const { grads } = await lossGradients(model, x, labels as tf.Tensor2D, { microBatch: Number(values['micro-batch']) });
     optimizer.applyGradients(grads as never);
     tf.dispose(grads);
   };
   const times: number[] = [];
   for (let i = 0; i <= steps; i++) {
     const t0 = performance.now();
-    step();
+    await step();
     peak = Math.max(peak, tf.memory().numBytes);
     if (i > 0) times.push((performance.now() - t0) / 1000);
   }

@@ -39,7 +39,7 @@ for (const name of values.backbones!.split(',')) {
   const optimizer = tf.train.adam(1e-4);
   const estimate = await estimateStepSeconds(model, batch);
   const one = await timedMedian(async () => {
-    const { grads } = lossGradients(model, x, y);
+    const { grads } = await lossGradients(model, x, y);
     optimizer.applyGradients(grads as Record<string, tf.Variable>);
     tf.dispose(grads);
   }, steps);

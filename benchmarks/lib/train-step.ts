@@ -9,7 +9,7 @@ import type { PeftModel } from '@vpeft/core';
 import { lossGradients } from '@vpeft/train';
 
 /** A train step: one optimizer update from one batch; returns the loss. */
-export type TrainStep = (images: tf.Tensor4D, oneHotLabels: tf.Tensor2D) => number;
+export type TrainStep = (images: tf.Tensor4D, oneHotLabels: tf.Tensor2D) => Promise<number>;
 
 /** Loss of a chunk, scaled by its share of the batch (so summed chunk gradients are the batch mean). */
 function chunkLoss(model: PeftModel, images: tf.Tensor4D, labels: tf.Tensor2D, share: number): tf.Scalar {
@@ -20,15 +20,15 @@ function chunkLoss(model: PeftModel, images: tf.Tensor4D, labels: tf.Tensor2D, s
 /** A {@link TrainStep} with Adam over the model's trainable variables. */
 export function createTrainStep(model: PeftModel, optimizer: tf.Optimizer, options: { microBatch?: number } = {}): TrainStep {
   const variables = model.trainableVariables();
-  return (images, labels) => {
+  return async (images, labels) => {
     const microBatch = options.microBatch ?? images.shape[0];
     if (microBatch >= images.shape[0]) {
       const loss = optimizer.minimize(() => chunkLoss(model, images, labels, 1), true, variables)!;
-      const value = loss.dataSync()[0]!;
+      const value = (await loss.data())[0]!;
       loss.dispose();
       return value;
     }
-    const { loss, grads } = lossGradients(model, images, labels, { microBatch, variables });
+    const { loss, grads } = await lossGradients(model, images, labels, { microBatch, variables });
     optimizer.applyGradients(grads);
     tf.dispose(grads);
     return loss;

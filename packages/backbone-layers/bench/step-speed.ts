@@ -22,12 +22,12 @@ const backbone = await loadNsfwjsMobileNetV2();
 const images = tf.randomUniform([batch, 224, 224, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
 const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 9), 'int32');
 
-function medianMs(run: () => void): number {
-  run();
+async function medianMs(run: () => unknown): Promise<number> {
+  await run();
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    run();
+    await run();
     times.push(performance.now() - t0);
   }
   return times.sort((a, b) => a - b)[times.length >> 1]!;
@@ -39,13 +39,13 @@ const settings: Array<{ name: string; methods: MethodInput | readonly never[] }>
   { name: 'BitFit (BatchNorm betas)', methods: [bitfit()] },
 ];
 const rows: string[] = [];
-const forwardMs = medianMs(() => tf.dispose(backbone.forward(images)));
+const forwardMs = await medianMs(() => tf.dispose(backbone.forward(images)));
 rows.push(`| inference (no grad) | ${(batch / (forwardMs / 1000)).toFixed(2)} | ${forwardMs.toFixed(0)} | – |`);
 for (const { name, methods } of settings) {
   const model = applyPeft(backbone, methods, { numClasses: 9 });
   let peak = 0;
-  const ms = medianMs(() => {
-    const result = trainingGradients(model, { x: images, y: labels }, { labelSmoothing: 0 });
+  const ms = await medianMs(async () => {
+    const result = await trainingGradients(model, { x: images, y: labels }, { labelSmoothing: 0 });
     peak = Math.max(peak, result.peakBytes);
     tf.dispose(Object.values(result.grads));
   });

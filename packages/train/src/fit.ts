@@ -100,7 +100,7 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
             ? await o.stepGradients(batch, { labelSmoothing: o.labelSmoothing })
             : o.dataParallel
               ? await parallelTrainingGradients(o.dataParallel, model as PeftModel, batch, { labelSmoothing: o.labelSmoothing })
-              : trainingGradients(model as PeftModel, batch, { labelSmoothing: o.labelSmoothing, microBatch: o.microBatch });
+              : await trainingGradients(model as PeftModel, batch, { labelSmoothing: o.labelSmoothing, microBatch: o.microBatch });
         } finally {
           tf.dispose([...inputTensors(batch.x), batch.y]);
         }
@@ -110,7 +110,7 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
           throw new NonFiniteLossError(state.step, computed.loss, epoch);
         }
         let gradientNorm: number | undefined;
-        if (o.gradientClip !== undefined) ({ grads, norm: gradientNorm } = clipByGlobalNorm(grads, o.gradientClip));
+        if (o.gradientClip !== undefined) ({ grads, norm: gradientNorm } = await clipByGlobalNorm(grads, o.gradientClip));
         optimizer.applyGradients(grads);
         tf.dispose(grads);
         meter.record(images, (performance.now() - started) / 1000);

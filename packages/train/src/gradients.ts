@@ -30,7 +30,7 @@ export interface LossGradientsOptions {
  * its summed loss divided by B, so the chunk gradients add up to the full-batch gradient while only
  * one chunk's activations are alive at a time (backbones here have no batch statistics).
  */
-export function lossGradients(model: PeftModel, images: BackboneInput, targets: tf.Tensor2D, options: LossGradientsOptions = {}): TrainingGradients {
+export async function lossGradients(model: PeftModel, images: BackboneInput, targets: tf.Tensor2D, options: LossGradientsOptions = {}): Promise<TrainingGradients> {
   const size = inputBatchSize(images);
   const microBatch = options.microBatch ?? size;
   if (!Number.isInteger(microBatch) || microBatch < 1) throw new OptionError('microBatch', microBatch, 'a positive integer', 'lossGradients');
@@ -53,7 +53,8 @@ export function lossGradients(model: PeftModel, images: BackboneInput, targets: 
         return loss;
       }, variables);
     });
-    lossSum += value.dataSync()[0]!;
+    // An asynchronous read: the webgpu backend refuses synchronous ones in Node.
+    lossSum += (await value.data())[0]!;
     value.dispose();
     if (start === 0) {
       grads = part;
@@ -71,10 +72,10 @@ export function lossGradients(model: PeftModel, images: BackboneInput, targets: 
  * {@link lossGradients} of a training batch with label smoothing (targets `(1 − ε)·onehot + ε/K`),
  * on this thread.
  */
-export function trainingGradients(model: PeftModel, batch: TrainBatch, options: { labelSmoothing: number; microBatch?: number }): TrainingGradients {
+export async function trainingGradients(model: PeftModel, batch: TrainBatch, options: { labelSmoothing: number; microBatch?: number }): Promise<TrainingGradients> {
   const targets = tf.tidy(() => trainingTargets(batch.y, model.numClasses, options.labelSmoothing));
   try {
-    return lossGradients(model, batch.x, targets, { microBatch: options.microBatch });
+    return await lossGradients(model, batch.x, targets, { microBatch: options.microBatch });
   } finally {
     targets.dispose();
   }
@@ -85,10 +86,12 @@ export function trainingGradients(model: PeftModel, batch: TrainBatch, options: 
  * `clip_grad_norm_`: factor `min(1, maxNorm / (norm + 1e-6))`. Returns the norm before clipping
  * and new gradients (the inputs are disposed when replaced).
  */
-export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { grads: tf.NamedTensorMap; norm: number } {
+export async function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): Promise<{ grads: tf.NamedTensorMap; norm: number }> {
   const names = Object.keys(grads);
   if (names.length === 0) return { grads, norm: 0 };
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]!))))).dataSync()[0]!);
+  const normTensor = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]!))))));
+  const norm = (await normTensor.data())[0]!;
+  normTensor.dispose();
   const factor = maxNorm / (norm + 1e-6);
   if (!(factor < 1)) return { grads, norm };
   const clipped: tf.NamedTensorMap = {};

@@ -24,7 +24,7 @@ describe('fit with data-parallel workers', () => {
       for await (const b of poolBatches(pool, Int32Array.from({ length: 6 }, (_, i) => i), 6)) return b;
       throw new Error('no batch');
     };
-    const local = trainingGradients(model, await batchOf(), { labelSmoothing: 0.1 });
+    const local = await trainingGradients(model, await batchOf(), { labelSmoothing: 0.1 });
     const parallel = await parallelTrainingGradients(trainer, model, await batchOf(), { labelSmoothing: 0.1 });
     expect(parallel.loss).toBeCloseTo(local.loss, 5);
     expect(Object.keys(parallel.grads).sort()).toEqual(Object.keys(local.grads).sort());

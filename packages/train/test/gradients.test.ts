@@ -10,11 +10,11 @@ beforeAll(async () => {
 });
 
 describe('trainingGradients', () => {
-  it('accumulates 4 micro-batches to the full-batch gradient (1e-5), trainable variables only', () => {
+  it('accumulates 4 micro-batches to the full-batch gradient (1e-5), trainable variables only', async () => {
     const model = createTrainableModel(createTestViT());
     const batch = randomBatch(model.backbone, 8, NUM_CLASSES, 3);
-    const full = trainingGradients(model, batch, { labelSmoothing: 0.1 });
-    const micro = trainingGradients(model, batch, { labelSmoothing: 0.1, microBatch: 2 });
+    const full = await trainingGradients(model, batch, { labelSmoothing: 0.1 });
+    const micro = await trainingGradients(model, batch, { labelSmoothing: 0.1, microBatch: 2 });
     const trainable = model.trainableVariables().map((v) => v.name).sort();
     expect(Object.keys(full.grads).sort()).toEqual(trainable);
     expect(Object.keys(micro.grads).sort()).toEqual(trainable);
@@ -35,11 +35,11 @@ describe('trainingGradients', () => {
     model.dispose({ backbone: true });
   });
 
-  it('handles a micro-batch that does not divide the batch', () => {
+  it('handles a micro-batch that does not divide the batch', async () => {
     const model = createTrainableModel(createTestViT());
     const batch = randomBatch(model.backbone, 5, NUM_CLASSES, 4);
-    const full = trainingGradients(model, batch, { labelSmoothing: 0 });
-    const micro = trainingGradients(model, batch, { labelSmoothing: 0, microBatch: 2 });
+    const full = await trainingGradients(model, batch, { labelSmoothing: 0 });
+    const micro = await trainingGradients(model, batch, { labelSmoothing: 0, microBatch: 2 });
     for (const name of Object.keys(full.grads)) expect(maxAbsDiff(full.grads[name]!.dataSync(), micro.grads[name]!.dataSync()), name).toBeLessThan(1e-5);
     tf.dispose([full.grads, micro.grads, batch.x, batch.y]);
     model.dispose({ backbone: true });
@@ -47,9 +47,9 @@ describe('trainingGradients', () => {
 });
 
 describe('clipByGlobalNorm', () => {
-  it('scales by maxNorm / (norm + 1e-6) when the global norm is larger (PyTorch clip_grad_norm_)', () => {
+  it('scales by maxNorm / (norm + 1e-6) when the global norm is larger (PyTorch clip_grad_norm_)', async () => {
     const grads = { a: tf.tensor1d([3, 0]), b: tf.tensor2d([[0, 4]]) };
-    const { grads: clipped, norm } = clipByGlobalNorm(grads, 1);
+    const { grads: clipped, norm } = await clipByGlobalNorm(grads, 1);
     expect(norm).toBeCloseTo(5, 6);
     const factor = 1 / (5 + 1e-6);
     expect(maxAbsDiff(clipped.a!.dataSync(), [3 * factor, 0])).toBeLessThan(1e-7);
@@ -57,9 +57,9 @@ describe('clipByGlobalNorm', () => {
     tf.dispose(clipped);
   });
 
-  it('leaves gradients under the limit untouched', () => {
+  it('leaves gradients under the limit untouched', async () => {
     const grads = { a: tf.tensor1d([0.3, 0.4]) };
-    const result = clipByGlobalNorm(grads, 1);
+    const result = await clipByGlobalNorm(grads, 1);
     expect(result.grads).toBe(grads);
     expect(result.norm).toBeCloseTo(0.5, 6);
     tf.dispose(grads);

@@ -149,9 +149,10 @@ export async function createDataParallelTrainer(model: PeftModel, options: DataP
     const n = images.shape[0];
     if (labels.shape[0] !== n) throw new OptionError('labels', `${labels.shape[0]} rows`, `${n} rows (one per image)`, 'DataParallelTrainer.gradients');
     writeParameters(trainable, layout, paramView);
-    const imageBuffer = sharedCopy(images.dataSync() as Float32Array);
-    const targets = tf.tidy(() => trainingTargets(labels, model.numClasses).dataSync() as Float32Array);
-    const targetBuffer = sharedCopy(targets);
+    const imageBuffer = sharedCopy((await images.data()) as Float32Array);
+    const targetTensor = tf.tidy(() => trainingTargets(labels, model.numClasses));
+    const targetBuffer = sharedCopy((await targetTensor.data()) as Float32Array);
+    targetTensor.dispose();
     const parts = splitBatch(n, handles.length);
     const imageShape = images.shape.slice(1) as [number, number, number];
     const replies = await Promise.all(parts.map((part, i) => handles[i]!.next({ images: imageBuffer, targets: targetBuffer, imageShape, ...part })));

@@ -25,7 +25,7 @@ function sameNames(expected: string[], actual: string[]): void {
   }
 }
 
-async function setUp(): Promise<(request: GradientRequest) => number> {
+async function setUp(): Promise<(request: GradientRequest) => Promise<number>> {
   await initBackend({ backend: init.backend, fastKernels: init.fastKernels });
   const model = await buildWorkerModel(init.model);
   const all = model.parameters.list();
@@ -36,13 +36,13 @@ async function setUp(): Promise<(request: GradientRequest) => number> {
   const params = new Float32Array(init.params);
   const grads = new Float32Array(init.grads);
   const variables = trainable.map((p) => p.variable);
-  return (request: GradientRequest): number => {
+  return async (request: GradientRequest): Promise<number> => {
     readParameters(trainable, layout, params);
     const pixels = request.imageShape[0] * request.imageShape[1] * request.imageShape[2];
     const classes = model.numClasses;
     const x = tf.tensor4d(new Float32Array(request.images, request.start * pixels * 4, request.count * pixels), [request.count, ...request.imageShape]);
     const y = tf.tensor2d(new Float32Array(request.targets, request.start * classes * 4, request.count * classes), [request.count, classes]);
-    const result = lossGradients(model, x, y, { microBatch: init.microBatch, variables });
+    const result = await lossGradients(model, x, y, { microBatch: init.microBatch, variables });
     trainable.forEach((p, i) => grads.set(result.grads[p.variable.name]!.dataSync() as Float32Array, layout.entries[i]!.offset));
     tf.dispose([x, y, result.grads]);
     return result.loss;
@@ -53,9 +53,9 @@ async function setUp(): Promise<(request: GradientRequest) => number> {
 void (async () => {
   try {
     const run = await setUp();
-    port.on('message', (request: GradientRequest) => {
+    port.on('message', async (request: GradientRequest) => {
       try {
-        reply({ kind: 'gradients', loss: run(request) });
+        reply({ kind: 'gradients', loss: await run(request) });
       } catch (error) {
         reply({ kind: 'error', message: (error as Error).stack ?? String(error) });
       }
