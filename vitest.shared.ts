@@ -6,7 +6,7 @@ const conditions = ['@vpeft/source', 'import', 'module', 'node', 'default'];
  * The vitest project settings every package shares: workspace packages resolve to their
  * `src/` (the `@vpeft/source` export condition) and tfjs is initialised once per worker.
  */
-export function vpeftProject(name: string, extra: { setupFiles?: string[]; testTimeout?: number } = {}): UserWorkspaceConfig {
+export function vpeftProject(name: string, extra: { setupFiles?: string[]; testTimeout?: number; hookTimeout?: number } = {}): UserWorkspaceConfig {
   return {
     resolve: { conditions },
     ssr: { resolve: { conditions, externalConditions: conditions } },
@@ -14,7 +14,7 @@ export function vpeftProject(name: string, extra: { setupFiles?: string[]; testT
       name,
       environment: 'node',
       testTimeout: extra.testTimeout ?? 120_000,
-      hookTimeout: 120_000,
+      hookTimeout: extra.hookTimeout ?? 120_000,
       setupFiles: extra.setupFiles ?? [],
       pool: 'forks',
     },
