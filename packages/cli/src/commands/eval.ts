@@ -72,6 +72,8 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
   await discoverPlugins();
   const { backbone } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined });
   const model = values.task ? await loadTaskModel(backbone, adapterDir, String(values.task)) : await loadPeftModel(backbone, adapterDir);
+  // Inference only: fold the mergeable modules (LoRA, BitFit, SSF, ...) into the weights, one product per site.
+  model.merge();
   const dataset = values.split === 'val' ? task.val : task.test;
   skip.addLoaded([dataset]);
   const [h, w] = backbone.inputShape;
