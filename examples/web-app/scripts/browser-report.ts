@@ -5,7 +5,8 @@
  * LoRA on the bundled digits and times inference on the held-out images (where training does not
  * finish in REPORT_TRAIN_TIMEOUT_S, on the adapter the first backend trained, loaded from its files), then writes
  * `screenshots/*.png` (from the wasm run) and `screenshots/report-<backends>.json`
- * (`REPORT_BACKENDS=wasm,webgl` to choose, `REPORT_EPOCHS` for the epochs, default 3).
+ * (`REPORT_BACKENDS=wasm,webgl` to choose, `REPORT_EPOCHS` for the epochs, default 3;
+ * `REPORT_INFERENCE_ONLY=webgpu` times only inference there).
  */
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,8 @@ const SCREENS = ['screen-data', 'screen-method', 'screen-train', 'screen-eval', 
 const OUT = join(APP, 'screenshots');
 const EPOCHS = Number(process.env.REPORT_EPOCHS ?? 3);
 const BACKENDS = (process.env.REPORT_BACKENDS ?? 'wasm,webgl,webgpu').split(',');
+/** Backends to time inference on only (on the first backend's adapter), e.g. where training does not finish. */
+const INFERENCE_ONLY = (process.env.REPORT_INFERENCE_ONLY ?? '').split(',').filter(Boolean);
 const INFERENCE_REPEATS = 5;
 /** How long a backend may take to train before it counts as not training here. */
 const TRAIN_TIMEOUT_MS = Number(process.env.REPORT_TRAIN_TIMEOUT_S ?? 300) * 1000;
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
       try {
         result.runtime = await openApp(page, url, backend);
         try {
+          if (INFERENCE_ONLY.includes(backend)) throw new Error('training skipped (REPORT_INFERENCE_ONLY)');
           const trained = await trainBundled(page, { method: 'lora', epochs: EPOCHS, timeoutMs: TRAIN_TIMEOUT_MS });
           result.trainImagesPerSecond = trained.imagesPerSecond;
           result.accuracy = trained.accuracy;
