@@ -4,10 +4,13 @@
  *   pnpm bench:speed                                   # batch 8 and 32, every setting, both sides
  *   pnpm bench:speed --batch 32 --modes lora,bitfit    # select
  *   pnpm bench:speed --no-torch | --torch-only | --no-fast-kernels | --json
+ *   pnpm bench:speed --workers 1                      # no data-parallel column (default: 2 workers)
  *
  * Each setting runs the same step on both sides (benchmarks/speed_torch.py is the PyTorch twin):
  * softmax cross-entropy + Adam on the trainable parameters; full FT, LoRA r=8 (alpha 8) on the q and v
  * slices of the fused qkv, BitFit, VPT-deep 10, linear probe; inference = no-grad forward.
+ * Training settings also run on --workers worker threads (@vpeft/train's createDataParallelTrainer, each
+ * with its own wasm heap, micro-batched inside; pool start not timed), in the same run.
  * Median of --steps timed steps after one warm-up. vpeft trains batches above --micro-batch (default 8)
  * by accumulating micro-batch gradients (the wasm32 heap caps at 4 GiB); same gradient, one update.
  * Peak memory: tf.profile's peakBytes on one extra step, and the wasm heap size (it never shrinks, so
@@ -22,8 +25,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { createViT, describeBackend, initBackend } from '@vpeft/core';
-import { buildSetting, SETTINGS, type SettingName } from './lib/settings';
-import { createTrainStep, median, wasmHeapBytes } from './lib/train-step';
+import { createDataParallelTrainer } from '@vpeft/train';
+import { buildSetting, SETTINGS, SETTINGS_MODULE, type SettingName } from './lib/settings';
+import { createTrainStep, median, timedMedian, wasmHeapBytes } from './lib/train-step';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +36,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '3' },
     'micro-batch': { type: 'string', default: '8' },
     'torch-threads': { type: 'string', default: '2' },
+    workers: { type: 'string', default: '2' },
     'no-torch': { type: 'boolean', default: false },
     'torch-only': { type: 'boolean', default: false },
     'no-fast-kernels': { type: 'boolean', default: false },
@@ -44,10 +49,11 @@ const modes = values.modes!.split(',') as SettingName[];
 for (const m of modes) if (!SETTINGS.includes(m)) throw new Error(`--modes: unknown setting "${m}"; expected some of ${SETTINGS.join(', ')}`);
 const steps = Number(values.steps);
 const microBatch = Number(values['micro-batch']);
+const workers = Number(values.workers);
 const NUM_CLASSES = 10;
 const MB = 2 ** 20;
 
-interface VpeftRow { mode: SettingName; batch: number; imgPerS?: number; peakTfMB?: number; wasmHeapMB?: number; trainable?: number; note?: string }
+interface VpeftRow { mode: SettingName; batch: number; imgPerS?: number; workersImgPerS?: number; peakTfMB?: number; wasmHeapMB?: number; trainable?: number; note?: string }
 interface TorchRow { mode: string; batch: number; img_per_s: number; max_rss_mb: number; trainable: number }
 const load = loadavg()[0]!;
 const log = (line: string) => { if (!values.json) console.log(line); };
@@ -89,6 +95,15 @@ async function runVpeft(): Promise<{ backend: string; rows: VpeftRow[] }> {
         };
         rows.push(row);
         log(`vpeft   ${mode.padEnd(9)} b${batch}: ${row.imgPerS!.toFixed(2)} img/s (${s.toFixed(2)} s/step), peak ${row.peakTfMB!.toFixed(0)} MB tensors, wasm heap ${row.wasmHeapMB!.toFixed(0)} MB`);
+        if (workers > 1 && mode !== 'inference') {
+          const trainer = await createDataParallelTrainer(model, { imports: [SETTINGS_MODULE], workers, microBatch });
+          try {
+            row.workersImgPerS = batch / (await timedMedian(() => trainer.step(images, labels, optimizer), steps));
+          } finally {
+            await trainer.dispose();
+          }
+          log(`vpeft   ${mode.padEnd(9)} b${batch}: ${row.workersImgPerS.toFixed(2)} img/s on ${workers} workers`);
+        }
       } catch (error) {
         rows.push({ mode, batch, note: `failed: ${(error as Error).message.split('\n')[0]}` });
         log(`vpeft   ${mode.padEnd(9)} b${batch}: failed: ${(error as Error).message.split('\n')[0]}`);
@@ -129,19 +144,22 @@ const table = batches.flatMap((batch) => modes.map((mode) => {
   const v = vpeft.rows.find((r) => r.mode === mode && r.batch === batch);
   const t = torch.rows.find((r) => r.mode === mode && r.batch === batch);
   const ratio = v?.imgPerS !== undefined && t ? v.imgPerS / t.img_per_s : undefined;
-  return { mode, batch, vpeft: v?.imgPerS, torch: t?.img_per_s, ratio, peakTfMB: v?.peakTfMB, wasmHeapMB: v?.wasmHeapMB, torchRssMB: t?.max_rss_mb, note: v?.note };
+  const workersRatio = v?.workersImgPerS !== undefined && t ? v.workersImgPerS / t.img_per_s : undefined;
+  return { mode, batch, vpeft: v?.imgPerS, vpeftWorkers: v?.workersImgPerS, torch: t?.img_per_s, ratio, workersRatio, peakTfMB: v?.peakTfMB, wasmHeapMB: v?.wasmHeapMB, torchRssMB: t?.max_rss_mb, note: v?.note };
 }));
 
 if (values.json) {
-  console.log(JSON.stringify({ loadAverage: load, backend: vpeft.backend, microBatch, steps, torch: { setup: torch.setup, note: torch.note }, table }, null, 2));
+  console.log(JSON.stringify({ loadAverage: load, backend: vpeft.backend, microBatch, workers, steps, torch: { setup: torch.setup, note: torch.note }, table }, null, 2));
 } else {
   console.log('');
+  console.log(`load average at start ${load.toFixed(2)}, at the end ${loadavg()[0]!.toFixed(2)}`);
   console.log(`vpeft: ${vpeft.backend}; micro-batch ${microBatch}; median of ${steps} steps after 1 warm-up`);
   console.log(`pytorch: ${torch.note ?? `${torch.setup?.torch}, ${torch.setup?.threads} threads, BLAS ${torch.setup?.blas}`}`);
   console.log('');
-  console.log('| setting | batch | vpeft img/s | PyTorch img/s | vpeft/PyTorch | vpeft peak tensors MB | wasm heap MB | PyTorch max RSS MB |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  const x = (ratio: number | undefined) => (ratio === undefined ? '—' : `${ratio.toFixed(2)}×`);
+  console.log(`| setting | batch | vpeft 1 thread img/s | vpeft ${workers} workers img/s | PyTorch img/s | vpeft/PyTorch (1 thread) | vpeft/PyTorch (${workers} workers) | vpeft peak tensors MB | wasm heap MB | PyTorch max RSS MB |`);
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of table) {
-    console.log(`| ${r.mode} | ${r.batch} | ${r.note ? `skipped (${r.note})` : fmt(r.vpeft)} | ${fmt(r.torch)} | ${r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`} | ${fmt(r.peakTfMB, 0)} | ${fmt(r.wasmHeapMB, 0)} | ${fmt(r.torchRssMB, 0)} |`);
+    console.log(`| ${r.mode} | ${r.batch} | ${r.note ? `skipped (${r.note})` : fmt(r.vpeft)} | ${fmt(r.vpeftWorkers)} | ${fmt(r.torch)} | ${x(r.ratio)} | ${x(r.workersRatio)} | ${fmt(r.peakTfMB, 0)} | ${fmt(r.wasmHeapMB, 0)} | ${fmt(r.torchRssMB, 0)} |`);
   }
 }

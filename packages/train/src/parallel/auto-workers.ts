@@ -8,10 +8,10 @@ export const MIN_IMAGES_PER_WORKER = 8;
 
 /**
  * Fewest estimated seconds of one-thread training for which `workers: 'auto'` starts a pool. Measured
- * (benchmarks/worker-start.ts, 2 cores): starting 2 workers costs 2–7 s (tfjs + wasm set-up, model
- * rebuild, weight copy; the higher figure under load), and 2 workers take ~0.55–0.6 of one thread's
- * step time on wasm, so a run saves ~40% of its one-thread time: from ~30 s on, that saving
- * (~12 s) clearly exceeds the start cost. Test-sized runs (a few seconds) stay on one thread.
+ * (benchmarks/worker-start.ts, 2 cores, load average 13): starting 2 workers cost 4.7–6.4 s (tfjs +
+ * wasm set-up, model rebuild, weight copy), and on idle cores 2 workers take ~0.55 of one thread's step
+ * time (README), so a run saves ~40% of its one-thread time: from ~30 s on, that saving (~12 s)
+ * clearly exceeds the start cost. Test-sized runs (a few seconds) stay on one thread.
  */
 export const MIN_AUTO_WORKER_SECONDS = 30;
 
