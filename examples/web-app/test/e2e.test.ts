@@ -8,6 +8,7 @@ import { loadPretrainedViTMnist, mnistToImages } from '@vpeft/pretrained';
 import type { Browser, Page } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vpeft } from '../../../packages/cli/test/spawn-cli';
 import { BUNDLED_DIGITS } from '../src/bundled-task';
 import { buildAndServe, bundledTestDigits, collectErrors, launchChromium, openApp, pageLogits, trainBundled, uploadAdapter } from './harness';
 
@@ -44,6 +45,9 @@ async function nodeLogits(model: PeftModel, pixels: number[][]): Promise<number[
   return rows;
 }
 
+/** Chance accuracy 1/k plus its one-sided 99.9% binomial quantile over n images (normal approximation). */
+const chanceBound = (k: number, n: number) => 1 / k + 3.09 * Math.sqrt(((1 / k) * (1 - 1 / k)) / n);
+
 const maxAbsDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
 
 async function waitForFiles(dir: string, names: string[]): Promise<void> {
@@ -66,11 +70,8 @@ describe('the web app in headless Chromium (wasm backend)', () => {
     const runtime = await openApp(page, url, 'wasm');
     expect(runtime).toMatch(/^wasm/);
     const { accuracy, imagesPerSecond } = await trainBundled(page, { method: 'lora', epochs: 6 });
-    // Chance is 1/K; the bound is its one-sided 99.9% binomial quantile on the held-out count (normal approximation).
     const k = BUNDLED_DIGITS.digits.length;
-    const n = k * BUNDLED_DIGITS.test;
-    const chanceBound = 1 / k + 3.09 * Math.sqrt(((1 / k) * (1 - 1 / k)) / n);
-    expect(accuracy).toBeGreaterThan(chanceBound);
+    expect(accuracy).toBeGreaterThan(chanceBound(k, k * BUNDLED_DIGITS.test));
     expect(imagesPerSecond).toBeGreaterThan(0);
     expect(await page.$$eval('#confusion tr', (rows) => rows.length)).toBe(k + 1);
 
@@ -92,11 +93,17 @@ describe('the web app in headless Chromium (wasm backend)', () => {
     expect(errors).toEqual([]);
   });
 
-  it('the adapter exported in the browser loads in Node (core loadPeftModel) with the same logits (1e-4)', async () => {
+  it('the adapter exported in the browser loads in Node (core loadPeftModel) with the same logits (1e-4), and vpeft eval --adapter scores it', async () => {
     const model = await loadPeftModel(await loadPretrainedViTMnist(), downloads);
     expect(model.classNames).toEqual(BUNDLED_DIGITS.digits.map(String));
     expect(maxAbsDiff(await nodeLogits(model, pixels), browserLogits)).toBeLessThan(1e-4);
     model.dispose({ backbone: true });
+
+    // And the CLI evaluates it, on the bundled MNIST's validation split of the same digits.
+    const run = await vpeft(['eval', '--backbone', 'vit_tiny_patch7_28_mnist04', '--adapter', downloads, '--data', 'mnist:classes=5|6|7|8|9', '--split', 'val', '--backend', 'wasm', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const { top1, count } = JSON.parse(run.stdout) as { top1: number; count: number };
+    expect(top1).toBeGreaterThan(chanceBound(BUNDLED_DIGITS.digits.length, count));
   });
 
   it('an adapter saved in Node loads in the browser with the same logits (1e-4)', async () => {
