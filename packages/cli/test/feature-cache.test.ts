@@ -66,7 +66,7 @@ describe('feature cache: same numbers with and without it', () => {
   });
 
   it('MobileNetV2, linear probe on bundled emoji images: the same losses and accuracies', async () => {
-    const task = small(await loadTaskData('emoji'), [48, 24, 24]);
+    const task = small(await loadTaskData('emoji'), [32, 16, 16]);
     const { cached, plain } = await withAndWithout(loadNsfwjsMobileNetV2, [], task, join(dir, 'mobilenet'));
     expectSameNumbers(cached, plain, 1e-6);
   }, 300_000);
