@@ -8,10 +8,11 @@ export const MIN_IMAGES_PER_WORKER = 8;
 
 /**
  * Fewest estimated seconds of one-thread training for which `workers: 'auto'` starts a pool. Measured
- * (benchmarks/worker-start.ts, 2 cores, load average 13): starting 2 workers cost 4.7–6.4 s (tfjs +
- * wasm set-up, model rebuild, weight copy), and on idle cores 2 workers take ~0.55 of one thread's step
- * time (README), so a run saves ~40% of its one-thread time: from ~30 s on, that saving (~12 s)
- * clearly exceeds the start cost. Test-sized runs (a few seconds) stay on one thread.
+ * (benchmarks/worker-start.ts, 2 cores): starting 2 workers costs 1.1 s idle and 4.7–6.4 s at load
+ * average 13 (tfjs + wasm set-up, model rebuild, weight copy); 2 workers take 0.55 of one thread's
+ * ViT-Ti step and 0.78 of the small MNIST ViT's, so a run saves 20–45% of its one-thread time: from
+ * ~30 s on, that saving (6–13 s) exceeds the start cost even under load. Test-sized runs (a few
+ * seconds) stay on one thread.
  */
 export const MIN_AUTO_WORKER_SECONDS = 30;
 
