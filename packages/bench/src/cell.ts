@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backbone, PeftModel } from '@vpeft/core';
@@ -9,6 +9,7 @@ import { meanStd, ppt } from './metrics';
 import type { CellResult, ParamCounts, RunRecord } from './records';
 import type { FeatureCacheOptions } from '@vpeft/train';
 import { trainRun, type RunOutcome } from './run';
+import { directoryBytes } from './directory-bytes';
 import type { BenchSpec } from './spec';
 import { trainWithVal, type TaskData } from './tasks';
 
@@ -36,12 +37,6 @@ export interface CellContext {
   onStep?(step: CellStep): void;
   /** A run's feature-cache line. */
   onNote?(line: string): void;
-}
-
-async function directoryBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir)) total += (await stat(join(dir, entry))).size;
-  return total;
 }
 
 /** Saves the adapter (to `dir`, or a temporary folder removed afterwards) and returns its size in bytes. */

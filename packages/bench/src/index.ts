@@ -12,6 +12,7 @@ export { parseMethods, configureVariant, LINEAR_PROBE, type MethodVariant, type 
 export { parseTasks, registerTaskKind, limitTask, trainWithVal, type TaskSpec, type TaskData, type TaskGroup, type TaskLimit, type TaskKindCheck } from './tasks';
 export { gridCells, parseShard, shardCells, type Cell, type Shard } from './grid';
 export { ppt, meanStd, mean } from './metrics';
+export { directoryBytes } from './directory-bytes';
 export { trainRun, scoreSplit, type RunRequest, type RunOutcome } from './run';
 export { runCell, plannedSteps, type CellContext, type CellStep } from './cell';
 export { runBench, type BenchLoaders, type BenchProgress, type RunBenchOptions, type RunBenchResult } from './runner';

@@ -1,4 +1,3 @@
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyPeft, compose, type Backbone, type MethodInstance, type PeftModel } from '@vpeft/core';
 import { batchCount, batches, featureSource, fgvcTransform, vtabTransform, type ImageDataset, type ImageTransform } from '@vpeft/datasets';
@@ -14,6 +13,7 @@ import {
   type FitResult,
   type PreparedFeatureCache,
 } from '@vpeft/train';
+import { directoryBytes } from '@vpeft/bench';
 import type { TaskData } from './data-spec';
 import type { Output } from './output';
 import { evalProgress, formatProgress } from './progress-line';
@@ -63,12 +63,6 @@ export function recipeFitOptions(recipe: Recipe) {
 export function transformFor(dataset: ImageDataset, backbone: Backbone, train: boolean): ImageTransform {
   const [h, w] = backbone.inputShape;
   return dataset.pipeline === 'fgvc' ? fgvcTransform({ train, size: [h, w] }) : vtabTransform({ size: [h, w] });
-}
-
-async function directoryBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir)) total += (await stat(join(dir, entry))).size;
-  return total;
 }
 
 /**
