@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createViT, describeBackend, initBackend } from '@vpeft/core';
 import { createDataParallelTrainer } from '@vpeft/train';
 import { buildSetting, SETTINGS, SETTINGS_MODULE, type SettingName } from './lib/settings';
-import { createTrainStep, median, timedMedian, wasmHeapBytes } from './lib/train-step';
+import { createTrainStep, timedMedian, wasmHeapBytes } from './lib/train-step';
 
 const { values } = parseArgs({
   options: {
@@ -80,15 +80,8 @@ async function runVpeft(): Promise<{ backend: string; rows: VpeftRow[] }> {
         ? async () => { const y = model.predict(images, { batchSize: microBatch }); await y.data(); y.dispose(); }
         : async () => { await train(images, labels); };
       try {
-        await step();
-        const times: number[] = [];
-        for (let i = 0; i < steps; i++) {
-          const t0 = performance.now();
-          await step();
-          times.push((performance.now() - t0) / 1000);
-        }
+        const s = await timedMedian(step, steps);
         const profile = await tf.profile(step);
-        const s = median(times);
         const row: VpeftRow = {
           mode, batch, imgPerS: batch / s, peakTfMB: profile.peakBytes / MB, wasmHeapMB: (wasmHeapBytes() ?? 0) / MB,
           trainable: mode === 'inference' ? 0 : model.trainableParameters().reduce((n, p) => n + p.variable.size, 0),

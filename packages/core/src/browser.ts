@@ -92,4 +92,4 @@ export { bicubicMatrix, resampleGrid, resamplePositionEmbedding } from './vit/re
 export { setFileSystem, fileSystem, type FileSystem } from './io/file-system';
 export { sha256Hex } from './io/sha256';
 export * from './io/safetensors';
-export { decodeFloat16, decodeBFloat16, encodeFloat16 } from './io/half';
+export { decodeFloat16, decodeBFloat16 } from './io/half';

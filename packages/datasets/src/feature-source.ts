@@ -4,30 +4,6 @@ import { batches, epochOrder, type Batch, type BatchOptions } from './batches.js
 import type { ImageDataset, ImageSample } from './dataset.js';
 import type { ImageTransform } from './transforms.js';
 
-/**
- * What a feature cache needs to know about one split under one transform: whether the pixels a
- * sample gives are the same every epoch, a key for the transform, each sample's identity, and a way
- * to decode the split in file order. `@vpeft/train`'s feature cache takes this shape.
- */
-export interface FeatureSource {
-  /** e.g. `mnist train800`. */
-  readonly name: string;
-  /** Number of samples. */
-  readonly size: number;
-  /** The samples' labels, in split order. */
-  readonly labels: Int32Array;
-  /** Text that changes whenever the transform's output could (resize, crop, flip, normalisation). */
-  readonly pipelineKey: string;
-  /** Why the pixels of a sample vary between epochs (random crop, flip), or undefined when they never do. */
-  readonly varies: string | undefined;
-  /** Identities of the samples' images, in split order (see {@link sampleIdentity}). */
-  identities(): Promise<string[]>;
-  /** The samples `subset` (default all, in file order) decoded in that order; `indices` index the whole split. */
-  batches(batchSize: number, subset?: Int32Array): AsyncIterable<Batch>;
-  /** An epoch's order, as {@link batches} (the module's) visits samples for `(shuffle, seed, epoch)`. */
-  order(options: { shuffle?: boolean; seed?: number; epoch?: number }): Int32Array;
-}
-
 /** Why `transform` gives different pixels for one image in different epochs, or undefined when it never does. */
 export function transformVariation(transform: ImageTransform): string | undefined {
   const random = [transform.crop === 'random' ? 'a random crop' : '', transform.flipProbability > 0 ? 'a random horizontal flip' : ''].filter(Boolean);
@@ -63,11 +39,19 @@ export async function sampleIdentity(sample: ImageSample): Promise<string> {
 }
 
 /**
+ * What a feature cache needs to know about one split under one transform (the shape `@vpeft/train`'s
+ * feature cache takes as a `CacheableSplit`): its name, size and labels, a key for the transform, why
+ * a sample's pixels vary between epochs (undefined when they never do), each sample's identity, its
+ * samples decoded in a given order, and an epoch's order as {@link batches} visits them.
+ */
+export type FeatureSource = ReturnType<typeof featureSource>;
+
+/**
  * A {@link FeatureSource} for `dataset` under `transform`; `options` are passed to each decode pass
  * (e.g. `skipCorrupt` and `onSkip`: a skipped image has no row, and epochs leave it out as the
  * uncached pipeline does).
  */
-export function featureSource(dataset: ImageDataset, transform: ImageTransform, options: Pick<BatchOptions, 'skipCorrupt' | 'onSkip' | 'failOn' | 'concurrency'> = {}): FeatureSource {
+export function featureSource(dataset: ImageDataset, transform: ImageTransform, options: Pick<BatchOptions, 'skipCorrupt' | 'onSkip' | 'failOn' | 'concurrency'> = {}) {
   async function* decode(batchSize: number, subset?: Int32Array): AsyncGenerator<Batch> {
     const part = subset ? { ...dataset, samples: Array.from(subset, (i) => dataset.samples[i]!) } : dataset;
     const onSkip = options.onSkip && subset ? (error: Parameters<NonNullable<BatchOptions['onSkip']>>[0], index: number) => options.onSkip!(error, subset[index]!) : options.onSkip;
@@ -83,6 +67,6 @@ export function featureSource(dataset: ImageDataset, transform: ImageTransform, 
     varies: transformVariation(transform),
     identities: () => Promise.all(dataset.samples.map(sampleIdentity)),
     batches: decode,
-    order: (o) => epochOrder(dataset.samples.length, o),
+    order: (o: { shuffle?: boolean; seed?: number; epoch?: number }) => epochOrder(dataset.samples.length, o),
   };
 }

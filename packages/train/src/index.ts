@@ -46,3 +46,4 @@ export {
 } from './feature-cache/feature-cache';
 export { CachedSplit, type CachedBatch } from './feature-cache/cached-split';
 export { DiskCache, defaultCacheDirectory, type CacheDtype } from './feature-cache/disk-cache';
+export { encodeFloat16 } from './feature-cache/float16';

@@ -37,6 +37,7 @@ export class ViT implements Backbone {
   readonly featureDim: number;
   private readonly siteList: SiteInfo[];
   private readonly tapNames: string[];
+  private keyPrefix: string | undefined;
 
   constructor(config: ViTConfig, options: CreateViTOptions = {}) {
     this.config = config;
@@ -135,7 +136,9 @@ export class ViT implements Backbone {
 
   /** The start of {@link FrozenPartInfo.key}s of this ViT: its config (the weights are the cache's business). */
   private frozenKeyPrefix(): string {
-    return `vit:${JSON.stringify(this.config)}:stages=`;
+    // Read on every step that resumes from a cached output: serialise the (immutable) config once.
+    this.keyPrefix ??= `vit:${JSON.stringify(this.config)}:stages=`;
+    return this.keyPrefix;
   }
 
   /**

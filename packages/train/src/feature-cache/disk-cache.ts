@@ -3,7 +3,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { decodeFloat16, encodeFloat16, writeFileAtomic } from '@vpeft/core';
+import { decodeFloat16, writeFileAtomic } from '@vpeft/core';
+import { encodeFloat16 } from './float16';
 import { rowWidth, type RowSource, type RowSpec } from './rows';
 
 /** How cached rows are stored on disk: float32 (bit-exact) or float16 (half the bytes, ~3 decimal digits). */
