@@ -118,6 +118,22 @@ function transpose(backend: WasmBackend, x: tf.TensorInfo, shape: number[], perm
 }
 
 /**
+ * How {@link fastBatchMatMul} computes a product: `shared-right`, a right operand of batch 1 with the
+ * left operand's batch folded into M (one XNNPACK product); `shared-left`, a left operand of batch 1
+ * with the right operand's batch folded into N (one product, then a transpose of the output);
+ * `per-slice`, one XNNPACK product per output batch slice. `stock` is the stock kernel's loop (tiny
+ * products, see {@link preferStock}), chosen by the BatchMatMul kernel only.
+ */
+export type MatMulRoute = 'stock' | 'shared-right' | 'shared-left' | 'per-slice';
+
+/** The {@link MatMulRoute} of {@link fastBatchMatMul} for `plan` (never `stock`). */
+export function fastRoute(plan: MatMulPlan, foldIntoN = true): Exclude<MatMulRoute, 'stock'> {
+  if (plan.batchB === 1) return 'shared-right';
+  if (plan.batchA === 1 && foldIntoN) return 'shared-left';
+  return 'per-slice';
+}
+
+/**
  * A batched matrix product computed as a few large XNNPACK products: transposes are materialised
  * with the wasm Transpose kernel; a right operand shared by every batch (batch 1) has the left
  * operand's batch folded into M; a left operand of batch 1 has the right operand's batch folded into
@@ -146,15 +162,16 @@ export function fastBatchMatMul(
     if (guarded.owned) temps.push(guarded.b);
     return product(a2, guarded.b);
   };
+  const route = fastRoute(plan, foldIntoN);
   try {
-    if (batchB === 1) {
+    if (route === 'shared-right') {
       // Shared right operand: [batchA * M, K] x [K, N].
       const a3 = transposeA ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;
       const b2 = transposeB ? keep(transpose(backend, b, [n, k], [1, 0])) : b;
       const out = run(view(a3, [1, batchA * m, k]), view(b2, [1, k, n]));
       return { ...out, shape: outShape };
     }
-    if (batchA === 1 && foldIntoN) {
+    if (route === 'shared-left') {
       // Shared left operand: [M, K] x [K, batchB * N], then [M, batchB, N] -> [batchB, M, N].
       const a2 = transposeA ? keep(transpose(backend, a, [k, m], [1, 0])) : a;
       const bk = transposeB
@@ -192,6 +209,11 @@ export function preferStock(plan: MatMulPlan, transposeA: boolean, transposeB: b
   return !stockUsesXnnpack && plan.batchA === plan.batchB && plan.m * plan.k * plan.n <= STOCK_MAX_MACS_PER_SLICE;
 }
 
+/** The {@link MatMulRoute} the BatchMatMul kernel takes for `plan`. */
+export function batchMatMulRoute(plan: MatMulPlan, transposeA: boolean, transposeB: boolean): MatMulRoute {
+  return preferStock(plan, transposeA, transposeB) ? 'stock' : fastRoute(plan);
+}
+
 /**
  * The BatchMatMul kernel function for wasm: {@link fastBatchMatMul} with the stock kernel computing
  * each 2-D product (where it uses XNNPACK), or the stock kernel alone for tiny products.
@@ -204,7 +226,7 @@ export function makeBatchMatMulKernel(stock: tf.KernelFunc): tf.KernelFunc {
     const { transposeA = false, transposeB = false } = (attrs ?? {}) as unknown as Partial<tf.BatchMatMulAttrs>;
     assertFloat32('BatchMatMul', a, b);
     const wasm = backend as WasmBackend;
-    if (preferStock(planMatMul(a.shape, b.shape, transposeA, transposeB), transposeA, transposeB)) {
+    if (batchMatMulRoute(planMatMul(a.shape, b.shape, transposeA, transposeB), transposeA, transposeB) === 'stock') {
       return stock({ inputs, backend, attrs });
     }
     return fastBatchMatMul(wasm, a, b, transposeA, transposeB, product(wasm));
