@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fastWasmKernelsRegistered } from '../src/kernels/index';
-import { broadcastBatchIndex, planMatMul, STOCK_MAX_MACS_PER_SLICE } from '../src/kernels/batch-matmul';
+import { batchMatMulRoute, broadcastBatchIndex, planMatMul, STOCK_MAX_MACS_PER_SLICE, SWAP_MIN_RATIO } from '../src/kernels/batch-matmul';
 import { compute, data, type Data, expectClose, expectMatchesCpu, t, useWasm, wasmHeapBytes } from './wasm-kernels-helpers';
 
 beforeAll(async () => {
@@ -17,6 +17,7 @@ const FORWARD: Case[] = [
   [[19, 37], [19, 23], true, false],
   [[37, 19], [23, 19], false, true],
   [[19, 37], [23, 19], true, true],
+  [[40, 6], [40, 50], true, false],
   [[3, 33, 29], [3, 29, 31], false, false],
   [[3, 29, 33], [3, 29, 31], true, false],
   [[3, 33, 29], [3, 31, 29], false, true],
@@ -141,6 +142,17 @@ describe('batch-matmul planning', () => {
   it('keeps tiny equal-batch products on the stock loop only below the threshold', () => {
     expect(STOCK_MAX_MACS_PER_SLICE).toBeGreaterThan(0);
     expect(planMatMul([5, 4, 3], [5, 3, 6], false, false).m * 3 * 6).toBeLessThan(STOCK_MAX_MACS_PER_SLICE);
+  });
+
+  it('computes a wide Aᵀ·B as (Bᵀ·A)ᵀ: the FORWARD case [40, 6]ᵀ·[40, 50] and LoRA\'s downᵀ·dUp', () => {
+    const route = (a: number[], b: number[], ta: boolean, tb: boolean) => batchMatMulRoute(planMatMul(a, b, ta, tb), ta, tb);
+    expect(50).toBeGreaterThanOrEqual(SWAP_MIN_RATIO * 6);
+    expect(route([40, 6], [40, 50], true, false)).toBe('swapped');
+    expect(route([1576, 16], [1576, 576], true, false)).toBe('swapped');
+    // Not when B is the narrower side (xᵀ·dDown), nor for transposed B or batched operands.
+    expect(route([1576, 192], [1576, 16], true, false)).toBe('shared-right');
+    expect(route([40, 6], [50, 40], true, true)).toBe('shared-right');
+    expect(route([2, 40, 6], [2, 40, 50], true, false)).toBe('per-slice');
   });
 });
 
