@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fastWasmKernelsRegistered } from '../src/kernels/index';
+import { clearTransposedOperands, TRANSPOSED_CACHE_MAX_ELEMENTS, transposedOperandsHeld } from '../src/kernels/transposed-operands';
 import { batchMatMulRoute, broadcastBatchIndex, planMatMul, STOCK_MAX_MACS_PER_SLICE, SWAP_MIN_RATIO } from '../src/kernels/batch-matmul';
 import { compute, data, type Data, expectClose, expectMatchesCpu, t, useWasm, wasmHeapBytes } from './wasm-kernels-helpers';
 
@@ -94,6 +95,42 @@ describe('fast wasm BatchMatMul', () => {
       return g([t(a), t(b)]);
     };
     await expectMatchesCpu(f);
+  });
+
+  it('keeps a transposed weight across dY·Wᵀ calls, right for every shape its data is seen with', async () => {
+    const w = data([6, 4], 31);
+    const dy1 = data([3, 4], 32);
+    const dy2 = data([5, 6], 33);
+    const f = () => {
+      const W = t(w);
+      // The same data as [N=6, K=4] twice (the second from the kept copy), then as [N=4, K=6].
+      return [tf.matMul(t(dy1), W, false, true), tf.matMul(t(dy1), W, false, true), tf.matMul(t(dy2), tf.reshape(W, [4, 6]), false, true)];
+    };
+    await expectMatchesCpu(f);
+  });
+
+  it('releases a kept transposed copy once its source is freed, and keeps none beyond the budget', async () => {
+    const backend = tf.backend() as BackendWasm;
+    clearTransposedOperands(backend);
+    const dataIds = backend.numDataIds();
+    const x = t(data([40, 30], 41));
+    const w = t(data([20, 30], 42));
+    tf.matMul(x, w, false, true).dispose();
+    expect(transposedOperandsHeld(backend)).toEqual({ copies: 1, elements: 600 });
+    expect(backend.numDataIds()).toBe(dataIds + 3);
+    w.dispose();
+    tf.matMul(x, x, false, true).dispose(); // the next call sweeps (and keeps x's copy)
+    expect(transposedOperandsHeld(backend)).toEqual({ copies: 1, elements: 1200 });
+    x.dispose();
+    clearTransposedOperands(backend);
+    expect(backend.numDataIds()).toBe(dataIds);
+    // One operand larger than the whole budget is transposed for its call only.
+    const side = Math.ceil(Math.sqrt(TRANSPOSED_CACHE_MAX_ELEMENTS + 1));
+    const big = tf.ones([side, side]);
+    const y = tf.matMul(tf.ones([1, side]), big, false, true);
+    expect(transposedOperandsHeld(backend).copies).toBe(0);
+    expect((await y.data())[0]).toBe(side);
+    tf.dispose([big, y]);
   });
 
   it('leaves inputs alive and leaks neither tensors nor wasm memory', async () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFloat32, callKernel, f32, release, requireInputs, view, zeros, type WasmBackend } from './kernel-utils';
+import { transposedOperand } from './transposed-operands';
 
 /**
  * One 2-D product `[1, M, K] x [1, K, N] -> [1, M, N]`, neither operand transposed, both of batch 1:
@@ -156,7 +157,8 @@ export function fastRoute(
 
 /**
  * A batched matrix product computed as a few large XNNPACK products: transposes are materialised
- * with the wasm Transpose kernel; a right operand shared by every batch (batch 1) has the left
+ * with the wasm Transpose kernel (a transposed right operand of batch 1 is kept across calls, see
+ * {@link transposedOperand}); a right operand shared by every batch (batch 1) has the left
  * operand's batch folded into M; a left operand of batch 1 has the right operand's batch folded into
  * N, and a wide `Aᵀ·B` is computed as `(Bᵀ·A)ᵀ` (unless `columnwise` is false: a product that adds
  * a per-column bias must see N columns);
@@ -189,7 +191,12 @@ export function fastBatchMatMul(
     if (route === 'shared-right') {
       // Shared right operand: [batchA * M, K] x [K, N].
       const a3 = transposeA ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;
-      const b2 = transposeB ? keep(transpose(backend, b, [n, k], [1, 0])) : b;
+      let b2 = b;
+      if (transposeB) {
+        // Kept across calls (a frozen weight's dY·Wᵀ): XNNPACK then packs it once, not every call.
+        const held = transposedOperand(backend, b, n, k);
+        b2 = held.owned ? keep(held.bt) : held.bt;
+      }
       const out = run(view(a3, [1, batchA * m, k]), view(b2, [1, k, n]));
       return { ...out, shape: outShape };
     }
