@@ -4,6 +4,7 @@ import { initBackend } from '../src/backend/backend';
 import { FUSED_KERNELS } from '../src/ops/fused-kernels';
 import { gelu } from '../src/ops/gelu';
 import { layerNorm } from '../src/ops/layer-norm';
+import { linear } from '../src/ops/linear';
 import { bicubicMatrix } from '../src/vit/resample';
 import { maxAbsDiff } from '../src/testing/fixtures';
 
@@ -33,6 +34,40 @@ describe('gelu', () => {
     expect(y[0]).toBeCloseTo(0, 7);
     expect(y[1]).toBeCloseTo(0.8413447, 6);
     expect(y[2]).toBeCloseTo(-0.1586553, 6);
+  });
+});
+
+describe('linear', () => {
+  let x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, dy: tf.Tensor;
+  beforeAll(() => {
+    x = tf.randomNormal([37, 24], 0, 1, 'float32', 11);
+    w = tf.randomNormal([24, 19], 0, 1, 'float32', 12);
+    b = tf.randomNormal([19], 0, 1, 'float32', 13);
+    dy = tf.randomNormal([37, 19], 0, 1, 'float32', 14);
+  });
+  // Reference: the unfused product plus a broadcasting add, differentiated by tfjs autodiff.
+  const composed = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.add(tf.matMul(xx as tf.Tensor2D, ww as tf.Tensor2D), bb);
+
+  it('matches x·W + b and the autodiff gradients of x, W and b', () => {
+    // float32 sums of 24 (value, dX), 19 or 37 (dW, db) unit-scale products: relative error ~1e-6.
+    expect(maxAbsDiff(linear(x, w, b).dataSync(), composed(x, w, b).dataSync())).toBeLessThan(1e-4);
+    const loss = (f: typeof composed) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx, ww, bb), dy));
+    const ours = tf.grads(loss((xx, ww, bb) => linear(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D)))([x, w, b]);
+    const ref = tf.grads(loss(composed))([x, w, b]);
+    ours.forEach((g, i) => {
+      expect(g.shape).toEqual(ref[i]!.shape);
+      expect(maxAbsDiff(g.dataSync(), ref[i]!.dataSync())).toBeLessThan(1e-4);
+    });
+  });
+
+  it("computes no frozen weight's gradient: one product for dX alone", async () => {
+    const f = (xx: tf.Tensor) => tf.sum(tf.mul(linear(xx as tf.Tensor2D, w, b), dy));
+    await linear(x, w, b).data();
+    const info = await tf.profile(() => tf.grad(f)(x));
+    const products = info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul');
+    // Forward (_FusedMatMul) and dX = dY·Wᵀ (BatchMatMul); tf.fused.matMul's eager gradient adds Xᵀ·dY.
+    expect(products.map((k) => k.name)).toEqual(['_FusedMatMul', 'BatchMatMul']);
+    expect(products[1]!.inputShapes).toEqual([[1, 37, 19], [1, 24, 19]]);
   });
 });
 

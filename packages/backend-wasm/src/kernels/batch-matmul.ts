@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFloat32, callKernel, f32, release, requireInputs, view, zeros, type WasmBackend } from './kernel-utils';
+import { transposedOperand } from './transposed-operands';
 
 /**
  * One 2-D product `[1, M, K] x [1, K, N] -> [1, M, N]`, neither operand transposed, both of batch 1:
@@ -118,10 +119,49 @@ function transpose(backend: WasmBackend, x: tf.TensorInfo, shape: number[], perm
 }
 
 /**
+ * How {@link fastBatchMatMul} computes a product: `shared-right`, a right operand of batch 1 with the
+ * left operand's batch folded into M (one XNNPACK product); `swapped`, a 2-D `Aᵀ·B` much wider than
+ * tall computed as `(Bᵀ·A)ᵀ` (see {@link SWAP_MIN_RATIO}); `shared-left`, a left operand of batch 1
+ * with the right operand's batch folded into N (one product, then a transpose of the output);
+ * `per-slice`, one XNNPACK product per output batch slice. `stock` is the stock kernel's loop (tiny
+ * products, see {@link preferStock}), chosen by the BatchMatMul kernel only.
+ */
+export type MatMulRoute = 'stock' | 'shared-right' | 'swapped' | 'shared-left' | 'per-slice';
+
+/**
+ * XNNPACK packs the right operand of every product it has not seen (a fresh tensor: any gradient)
+ * at 15-50 ns per element, against 1-2 ns per multiply-add for the product itself: packing B
+ * `[K, N]` of `Aᵀ·B` costs more than the product when M is small (LoRA's `downᵀ·dUp`: M = 16,
+ * K = 1,576, N = 576 packs in ~25 ms, multiplies in ~2 ms). From N >= this ratio times M, the product
+ * is computed as `(Bᵀ·A)ᵀ`: A `[K, M]` is then the packed operand, in the layout it already has, for
+ * the price of transposing B and the `[N, M]` result (~2-4 ns per element).
+ */
+export const SWAP_MIN_RATIO = 4;
+
+/**
+ * The {@link MatMulRoute} of {@link fastBatchMatMul} for `plan` (never `stock`); `columnwise` is
+ * false for a product that adds a per-column bias (its output columns must be N columns).
+ */
+export function fastRoute(
+  plan: MatMulPlan,
+  transposeA: boolean,
+  transposeB: boolean,
+  columnwise = true,
+): Exclude<MatMulRoute, 'stock'> {
+  const plain2D = plan.batchA === 1 && plan.batchB === 1;
+  if (plain2D && columnwise && transposeA && !transposeB && plan.n >= SWAP_MIN_RATIO * plan.m) return 'swapped';
+  if (plan.batchB === 1) return 'shared-right';
+  if (plan.batchA === 1 && columnwise) return 'shared-left';
+  return 'per-slice';
+}
+
+/**
  * A batched matrix product computed as a few large XNNPACK products: transposes are materialised
- * with the wasm Transpose kernel; a right operand shared by every batch (batch 1) has the left
+ * with the wasm Transpose kernel (a transposed right operand of batch 1 is kept across calls, see
+ * {@link transposedOperand}); a right operand shared by every batch (batch 1) has the left
  * operand's batch folded into M; a left operand of batch 1 has the right operand's batch folded into
- * N (unless `foldIntoN` is false: a product that adds a per-column bias must see N columns);
+ * N, and a wide `Aᵀ·B` is computed as `(Bᵀ·A)ᵀ` (unless `columnwise` is false: a product that adds
+ * a per-column bias must see N columns);
  * otherwise one product per output batch slice, each slice a fresh tensor. Returns a new tensor info
  * of the broadcast output shape; the inputs are untouched.
  */
@@ -132,7 +172,7 @@ export function fastBatchMatMul(
   transposeA: boolean,
   transposeB: boolean,
   product: Product2D,
-  foldIntoN = true,
+  columnwise = true,
 ): tf.TensorInfo {
   const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
   const { m, k, n, batchA, batchB, outBatch, outShape } = plan;
@@ -146,15 +186,28 @@ export function fastBatchMatMul(
     if (guarded.owned) temps.push(guarded.b);
     return product(a2, guarded.b);
   };
+  const route = fastRoute(plan, transposeA, transposeB, columnwise);
   try {
-    if (batchB === 1) {
+    if (route === 'shared-right') {
       // Shared right operand: [batchA * M, K] x [K, N].
       const a3 = transposeA ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;
-      const b2 = transposeB ? keep(transpose(backend, b, [n, k], [1, 0])) : b;
+      let b2 = b;
+      if (transposeB) {
+        // Kept across calls (a frozen weight's dY·Wᵀ): XNNPACK then packs it once, not every call.
+        const held = transposedOperand(backend, b, n, k);
+        b2 = held.owned ? keep(held.bt) : held.bt;
+      }
       const out = run(view(a3, [1, batchA * m, k]), view(b2, [1, k, n]));
       return { ...out, shape: outShape };
     }
-    if (batchA === 1 && foldIntoN) {
+    if (route === 'swapped') {
+      // Aᵀ·B = (Bᵀ·A)ᵀ: A [K, M] is the packed right operand as it is; B and the result are transposed.
+      const bt = keep(transpose(backend, b, [k, n], [1, 0]));
+      const wide = keep(run(view(bt, [1, n, k]), view(a, [1, k, m])));
+      const out = transpose(backend, wide, [n, m], [1, 0]);
+      return { ...out, shape: outShape };
+    }
+    if (route === 'shared-left') {
       // Shared left operand: [M, K] x [K, batchB * N], then [M, batchB, N] -> [batchB, M, N].
       const a2 = transposeA ? keep(transpose(backend, a, [k, m], [1, 0])) : a;
       const bk = transposeB
@@ -192,6 +245,11 @@ export function preferStock(plan: MatMulPlan, transposeA: boolean, transposeB: b
   return !stockUsesXnnpack && plan.batchA === plan.batchB && plan.m * plan.k * plan.n <= STOCK_MAX_MACS_PER_SLICE;
 }
 
+/** The {@link MatMulRoute} the BatchMatMul kernel takes for `plan`. */
+export function batchMatMulRoute(plan: MatMulPlan, transposeA: boolean, transposeB: boolean): MatMulRoute {
+  return preferStock(plan, transposeA, transposeB) ? 'stock' : fastRoute(plan, transposeA, transposeB);
+}
+
 /**
  * The BatchMatMul kernel function for wasm: {@link fastBatchMatMul} with the stock kernel computing
  * each 2-D product (where it uses XNNPACK), or the stock kernel alone for tiny products.
@@ -204,7 +262,7 @@ export function makeBatchMatMulKernel(stock: tf.KernelFunc): tf.KernelFunc {
     const { transposeA = false, transposeB = false } = (attrs ?? {}) as unknown as Partial<tf.BatchMatMulAttrs>;
     assertFloat32('BatchMatMul', a, b);
     const wasm = backend as WasmBackend;
-    if (preferStock(planMatMul(a.shape, b.shape, transposeA, transposeB), transposeA, transposeB)) {
+    if (batchMatMulRoute(planMatMul(a.shape, b.shape, transposeA, transposeB), transposeA, transposeB) === 'stock') {
       return stock({ inputs, backend, attrs });
     }
     return fastBatchMatMul(wasm, a, b, transposeA, transposeB, product(wasm));

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fastBatchMatMul, planMatMul, type Product2D } from './batch-matmul';
+import { batchMatMulRoute, fastBatchMatMul, fastRoute, planMatMul, type MatMulPlan, type MatMulRoute, type Product2D } from './batch-matmul';
 import { assertFloat32, callKernel, release, type WasmBackend } from './kernel-utils';
 
 /** Activations XNNPACK applies inside the product (as an output clamp). */
@@ -45,6 +45,23 @@ function activate(
 }
 
 /**
+ * How the `_FusedMatMul` kernel computes a product: with the bias (rank 1, length N, or none) and a
+ * linear/relu/relu6 activation fused into the XNNPACK products (`fused`), else as the BatchMatMul
+ * kernel followed by the wasm Add and activation kernels.
+ */
+export function fusedMatMulRoute(
+  plan: MatMulPlan,
+  transposeA: boolean,
+  transposeB: boolean,
+  biasShape: number[] | undefined,
+  activation: string,
+): { route: MatMulRoute; fused: boolean } {
+  const biasFusable = biasShape === undefined || (biasShape.length === 1 && biasShape[0] === plan.n);
+  if (biasFusable && CLAMP_ACTIVATIONS.has(activation)) return { route: fastRoute(plan, transposeA, transposeB, biasShape === undefined), fused: true };
+  return { route: batchMatMulRoute(plan, transposeA, transposeB), fused: false };
+}
+
+/**
  * The `_FusedMatMul` kernel function for wasm (used by `tf.fused.matMul`). The stock kernel only
  * uses XNNPACK for untransposed batch-1 operands and its fallback loop adds a rank-1 bias wrongly
  * for all rows but the first. Here: a rank-1 bias of length N with a linear/relu/relu6 activation is
@@ -62,10 +79,8 @@ export function makeFusedMatMulKernel(stockFused: tf.KernelFunc): tf.KernelFunc 
     } = (attrs ?? {}) as unknown as Partial<tf._FusedMatMulAttrs>;
     assertFloat32('_FusedMatMul', a, b, bias ?? undefined, preluActivationWeights ?? undefined);
     const wasm = backend as WasmBackend;
-    const { n } = planMatMul(a.shape, b.shape, transposeA, transposeB);
-
-    const biasFusable = bias == null || (bias.shape.length === 1 && bias.shape[0] === n);
-    if (biasFusable && CLAMP_ACTIVATIONS.has(activation)) {
+    const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
+    if (fusedMatMulRoute(plan, transposeA, transposeB, bias?.shape, activation).fused) {
       const product: Product2D = (a2, b2) =>
         stockFused({
           inputs: bias == null ? { a: a2, b: b2 } : { a: a2, b: b2, bias },
