@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/backend';
+import { FUSED_KERNELS } from '../src/ops/fused-kernels';
 import { gelu } from '../src/ops/gelu';
 import { layerNorm } from '../src/ops/layer-norm';
 import { linear } from '../src/ops/linear';
@@ -81,6 +82,55 @@ describe('layerNorm', () => {
     const ours = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, c as tf.Tensor1D, d as tf.Tensor1D, eps), dy)))([x, g, b]);
     const ref = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(layerNormComposed(a, c, d, eps), dy)))([x, g, b]);
     for (let i = 0; i < 3; i++) expect(maxAbsDiff(ours[i]!.dataSync(), ref[i]!.dataSync()), `gradient ${i}`).toBeLessThan(1e-4);
+  });
+});
+
+describe('fused kernels (FUSED_KERNELS, registered by @vpeft/backend-wasm)', () => {
+  /** `f`'s outputs on `backend` (then back to the one that was active). */
+  async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
+    const previous = tf.getBackend();
+    await tf.setBackend(backend);
+    try {
+      return tf.tidy(f).map((t) => Float32Array.from(t.dataSync()));
+    } finally {
+      await tf.setBackend(previous);
+    }
+  }
+
+  it('the wasm backend registers every kernel core looks for', async () => {
+    await on('wasm', () => []);
+    for (const name of Object.values(FUSED_KERNELS)) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+    expect(tf.getKernel(FUSED_KERNELS.gelu, 'cpu')).toBeUndefined(); // cpu takes the composed path below
+  });
+
+  // ViT-Ti's MLP hidden and token widths; the same seeds on both backends.
+  it('gelu and its gradient: the wasm kernels equal the composed ops on cpu', async () => {
+    const f = () => {
+      const x = tf.randomNormal([2, 197, 768], 0, 2, 'float32', 11);
+      const dy = tf.randomNormal([2, 197, 768], 0, 1, 'float32', 12);
+      return [gelu(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), dy)))(x)];
+    };
+    const [wasm, cpu] = [await on('wasm', f), await on('cpu', f)];
+    // |x| ≲ 10 here: each side within ε·|x|·(|x| + 3) ≈ 8e-6 of the exact value (backend-wasm's fused tests derive it).
+    expect(maxAbsDiff(wasm[0]!, cpu[0]!)).toBeLessThan(2e-5);
+    expect(maxAbsDiff(wasm[1]!, cpu[1]!)).toBeLessThan(2e-5);
+  });
+
+  it('layerNorm and its three gradients: the wasm kernels equal the composed ops on cpu', async () => {
+    const f = () => {
+      const x = tf.randomNormal([2, 197, 192], 1, 3, 'float32', 13);
+      const g = tf.randomNormal([192], 1, 0.2, 'float32', 14) as tf.Tensor1D;
+      const b = tf.randomNormal([192], 0, 0.2, 'float32', 15) as tf.Tensor1D;
+      const dy = tf.randomNormal([2, 197, 192], 0, 1, 'float32', 16);
+      const grads = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, c as tf.Tensor1D, d as tf.Tensor1D, 1e-6), dy)))([x, g, b]);
+      return [layerNorm(x, g, b, 1e-6), ...grads];
+    };
+    const [wasm, cpu] = [await on('wasm', f), await on('cpu', f)];
+    // Sums over 192 columns (values) and 394 rows (dγ, dβ of O(20) magnitude): a few hundred ε of the scale.
+    expect(maxAbsDiff(wasm[0]!, cpu[0]!)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(wasm[1]!, cpu[1]!)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(wasm[2]!, cpu[2]!)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(wasm[3]!, cpu[3]!)).toBeLessThan(1e-4);
   });
 });
 
