@@ -1,14 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFloat32, callKernel, f32, release, requireInputs, view, zeros, type WasmBackend } from './kernel-utils';
 import { transposedOperand } from './transposed-operands';
-
-/**
- * One 2-D product `[1, M, K] x [1, K, N] -> [1, M, N]`, neither operand transposed, both of batch 1:
- * the only case the stock wasm kernels hand to XNNPACK. XNNPACK caches the packed right operand by
- * its tensor id, so `b` must be a tensor whose id has never been seen with another shape (see
- * {@link guardWeights}).
- */
-export type Product2D = (a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo;
+import { dropWindow, productInto, window, type Epilogue } from './xnn-product';
 
 /**
  * Below this many multiply-adds per batch slice the stock kernel's plain loop beats the set-up cost
@@ -160,10 +153,10 @@ export function fastRoute(
  * with the wasm Transpose kernel (a transposed right operand of batch 1 is kept across calls, see
  * {@link transposedOperand}); a right operand shared by every batch (batch 1) has the left
  * operand's batch folded into M; a left operand of batch 1 has the right operand's batch folded into
- * N, and a wide `Aᵀ·B` is computed as `(Bᵀ·A)ᵀ` (unless `columnwise` is false: a product that adds
- * a per-column bias must see N columns);
- * otherwise one product per output batch slice, each slice a fresh tensor. Returns a new tensor info
- * of the broadcast output shape; the inputs are untouched.
+ * N, and a wide `Aᵀ·B` is computed as `(Bᵀ·A)ᵀ` (neither with a bias: it is added per column);
+ * otherwise one product per output batch slice, each reading its operands' slices and writing its
+ * output slice in place ({@link window}s, no copies). Every product applies `epilogue` inside
+ * XNNPACK. Returns a new tensor info of the broadcast output shape; the inputs are untouched.
  */
 export function fastBatchMatMul(
   backend: WasmBackend,
@@ -171,8 +164,7 @@ export function fastBatchMatMul(
   b: tf.TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
-  product: Product2D,
-  columnwise = true,
+  epilogue: Epilogue,
 ): tf.TensorInfo {
   const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
   const { m, k, n, batchA, batchB, outBatch, outShape } = plan;
@@ -181,12 +173,15 @@ export function fastBatchMatMul(
 
   const temps: tf.TensorInfo[] = [];
   const keep = (t: tf.TensorInfo) => (temps.push(t), t);
-  const run = (a2: tf.TensorInfo, b2: tf.TensorInfo): tf.TensorInfo => {
-    const guarded = guardWeights(backend, b2);
+  /** One product [rows, K] x [K, cols] of the caller's (or kept) operands into a new [rows, cols]. */
+  const run = (a2: tf.TensorInfo, b2: tf.TensorInfo, rows: number, cols: number): tf.TensorInfo => {
+    const guarded = guardWeights(backend, view(b2, [1, k, cols]));
     if (guarded.owned) temps.push(guarded.b);
-    return product(a2, guarded.b);
+    const out = backend.makeOutput([rows, cols], 'float32');
+    productInto(backend, a2, guarded.b, out, rows, k, cols, epilogue);
+    return out;
   };
-  const route = fastRoute(plan, transposeA, transposeB, columnwise);
+  const route = fastRoute(plan, transposeA, transposeB, epilogue.bias === undefined);
   try {
     if (route === 'shared-right') {
       // Shared right operand: [batchA * M, K] x [K, N].
@@ -197,13 +192,13 @@ export function fastBatchMatMul(
         const held = transposedOperand(backend, b, n, k);
         b2 = held.owned ? keep(held.bt) : held.bt;
       }
-      const out = run(view(a3, [1, batchA * m, k]), view(b2, [1, k, n]));
+      const out = run(a3, b2, batchA * m, n);
       return { ...out, shape: outShape };
     }
     if (route === 'swapped') {
       // Aᵀ·B = (Bᵀ·A)ᵀ: A [K, M] is the packed right operand as it is; B and the result are transposed.
       const bt = keep(transpose(backend, b, [k, n], [1, 0]));
-      const wide = keep(run(view(bt, [1, n, k]), view(a, [1, k, m])));
+      const wide = keep(run(bt, a, n, m));
       const out = transpose(backend, wide, [n, m], [1, 0]);
       return { ...out, shape: outShape };
     }
@@ -213,22 +208,28 @@ export function fastBatchMatMul(
       const bk = transposeB
         ? keep(transpose(backend, b, [batchB, n, k], [2, 0, 1]))
         : keep(transpose(backend, b, [batchB, k, n], [1, 0, 2]));
-      const wide = keep(run(view(a2, [1, m, k]), view(bk, [1, k, batchB * n])));
+      const wide = keep(run(a2, bk, m, batchB * n));
       const out = transpose(backend, wide, [m, batchB, n], [1, 0, 2]);
       return { ...out, shape: outShape };
     }
-    // Both operands batched: one product per output slice, each operand slice a fresh tensor.
+    // Both operands batched: one product per output slice, on windows onto the operands and the output.
     const a3 = transposeA ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;
     const b3 = transposeB ? keep(transpose(backend, b, [batchB, n, k], [0, 2, 1])) : b;
     const indexA = broadcastBatchIndex(plan.outBatchShape, a.shape.slice(0, -2));
     const indexB = broadcastBatchIndex(plan.outBatchShape, b.shape.slice(0, -2));
     const out = backend.makeOutput(outShape, 'float32');
     for (let o = 0; o < outBatch; o++) {
-      const aSlice = copyRange(backend, a3, indexA(o) * m * k, [1, m, k]);
-      const bSlice = copyRange(backend, b3, indexB(o) * k * n, [1, k, n]);
-      const slice = product(aSlice, bSlice);
-      f32(backend, out).set(f32(backend, slice), o * m * n);
-      release(backend, aSlice, bSlice, slice);
+      // Fresh window ids: XNNPACK packs each b slice for its product and drops it with the window.
+      const aSlice = window(backend, a3, indexA(o) * m * k, [1, m, k]);
+      const bSlice = window(backend, b3, indexB(o) * k * n, [1, k, n]);
+      const outSlice = window(backend, out, o * m * n, [1, m, n]);
+      try {
+        productInto(backend, aSlice, bSlice, outSlice, m, k, n, epilogue);
+      } finally {
+        dropWindow(backend, aSlice);
+        dropWindow(backend, bSlice);
+        dropWindow(backend, outSlice);
+      }
     }
     return out;
   } finally {
@@ -251,12 +252,10 @@ export function batchMatMulRoute(plan: MatMulPlan, transposeA: boolean, transpos
 }
 
 /**
- * The BatchMatMul kernel function for wasm: {@link fastBatchMatMul} with the stock kernel computing
- * each 2-D product (where it uses XNNPACK), or the stock kernel alone for tiny products.
+ * The BatchMatMul kernel function for wasm: {@link fastBatchMatMul}, or the stock kernel alone for
+ * tiny products.
  */
 export function makeBatchMatMulKernel(stock: tf.KernelFunc): tf.KernelFunc {
-  const product: (backend: WasmBackend) => Product2D = (backend) => (a2, b2) =>
-    stock({ inputs: { a: a2, b: b2 }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
   return ({ inputs, backend, attrs }) => {
     const { a, b } = requireInputs('BatchMatMul', inputs, 'a', 'b');
     const { transposeA = false, transposeB = false } = (attrs ?? {}) as unknown as Partial<tf.BatchMatMulAttrs>;
@@ -265,6 +264,6 @@ export function makeBatchMatMulKernel(stock: tf.KernelFunc): tf.KernelFunc {
     if (batchMatMulRoute(planMatMul(a.shape, b.shape, transposeA, transposeB), transposeA, transposeB) === 'stock') {
       return stock({ inputs, backend, attrs });
     }
-    return fastBatchMatMul(wasm, a, b, transposeA, transposeB, product(wasm));
+    return fastBatchMatMul(wasm, a, b, transposeA, transposeB, { activation: 'linear' });
   };
 }

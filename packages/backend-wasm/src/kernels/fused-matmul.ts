@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMatMulRoute, fastBatchMatMul, fastRoute, planMatMul, type MatMulPlan, type MatMulRoute, type Product2D } from './batch-matmul';
+import { batchMatMulRoute, fastBatchMatMul, fastRoute, planMatMul, type MatMulPlan, type MatMulRoute } from './batch-matmul';
 import { assertFloat32, callKernel, release, type WasmBackend } from './kernel-utils';
+import type { Epilogue } from './xnn-product';
 
 /** Activations XNNPACK applies inside the product (as an output clamp). */
-const CLAMP_ACTIVATIONS = new Set(['linear', 'relu', 'relu6']);
+const CLAMP_ACTIVATIONS = new Set<string>(['linear', 'relu', 'relu6'] satisfies Array<Epilogue['activation']>);
 
 /** Applies a fused activation after the product, with the wasm kernels; takes ownership of `x`. */
 function activate(
@@ -68,7 +69,7 @@ export function fusedMatMulRoute(
  * fused into each 2-D XNNPACK product of {@link fastBatchMatMul}; anything else is the fast product
  * followed by the wasm Add (broadcasting bias) and activation kernels.
  */
-export function makeFusedMatMulKernel(stockFused: tf.KernelFunc): tf.KernelFunc {
+export function makeFusedMatMulKernel(): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { a, b, bias, preluActivationWeights } = inputs as unknown as tf._FusedMatMulInputs;
     const {
@@ -81,13 +82,8 @@ export function makeFusedMatMulKernel(stockFused: tf.KernelFunc): tf.KernelFunc 
     const wasm = backend as WasmBackend;
     const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
     if (fusedMatMulRoute(plan, transposeA, transposeB, bias?.shape, activation).fused) {
-      const product: Product2D = (a2, b2) =>
-        stockFused({
-          inputs: bias == null ? { a: a2, b: b2 } : { a: a2, b: b2, bias },
-          backend,
-          attrs: { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 },
-        }) as tf.TensorInfo;
-      return fastBatchMatMul(wasm, a, b, transposeA, transposeB, product, bias == null);
+      const epilogue = { bias: bias ?? undefined, activation: activation as Epilogue['activation'] };
+      return fastBatchMatMul(wasm, a, b, transposeA, transposeB, epilogue);
     }
 
     let y = callKernel('BatchMatMul', wasm, { a, b }, { transposeA, transposeB });
