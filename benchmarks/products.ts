@@ -12,8 +12,11 @@
  * trainable weights), the attention products q·kᵀ and p·v and their gradients, LoRA's rank-8
  * products (a dimension of 16 or less: q and v factors stacked) and the rest (the head). A call's
  * phase (forward or backward) is known from when it runs: the loss function is the forward pass.
- * The "LoRA needs" column is the work a LoRA step must do (no frozen dW), as `pnpm bench:gemm`'s
- * ceiling counts it.
+ * Then `pnpm bench:gemm`'s shapes are timed alone in the same process, and the step is compared with
+ * the products-only ceiling they give (lib/vit-products.ts): the step time if only its products ran,
+ * at those rates. Times are this process's CPU time by default (`--clock cpu`: robust when other
+ * jobs share the cores, equal to wall time on an idle machine for this single-threaded backend), or
+ * elapsed time (`--clock wall`).
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -22,14 +25,19 @@ import { batchMatMulRoute, fusedMatMulRoute, planMatMul } from '@vpeft/backend-w
 import { createViT, describeBackend, initBackend } from '@vpeft/core';
 import { buildSetting } from './lib/settings';
 import { median } from './lib/train-step';
+import { loraCeilingSeconds, measureProductRates, now, type Clock } from './lib/vit-products';
 
 const { values } = parseArgs({
   options: {
     steps: { type: 'string', default: '3' },
     batch: { type: 'string', default: '8' },
     calls: { type: 'boolean', default: false },
+    clock: { type: 'string', default: 'cpu' },
+    seconds: { type: 'string', default: '1' },
   },
 });
+if (values.clock !== 'cpu' && values.clock !== 'wall') throw new Error(`--clock: expected cpu or wall, got "${values.clock}"`);
+const clock = values.clock as Clock;
 
 interface Call {
   kernel: string;
@@ -50,8 +58,12 @@ interface Call {
 let phase: Call['phase'] = 'forward';
 let depth = 0;
 let calls: Call[] = [];
-/** Right operands XNNPACK has packed (its operator cache lives as long as the tensor's data). */
-const packed = new WeakSet<object>();
+/**
+ * Right operands XNNPACK has packed, as given and transposed: its operator cache lives as long as the
+ * tensor's data, and the fast kernels keep a transposed right operand as long as its source (within
+ * their budget, which ViT-Ti's weights fit).
+ */
+const packed = { plain: new WeakSet<object>(), transposed: new WeakSet<object>() };
 
 /** Wraps the registered wasm kernel `name` with a timer that logs outermost calls. */
 function instrument(name: 'BatchMatMul' | '_FusedMatMul'): void {
@@ -61,11 +73,11 @@ function instrument(name: 'BatchMatMul' | '_FusedMatMul'): void {
     ...config,
     kernelFunc: (args) => {
       depth++;
-      const t0 = performance.now();
+      const t0 = now(clock);
       try {
         return config.kernelFunc(args);
       } finally {
-        const ms = performance.now() - t0;
+        const ms = now(clock) - t0;
         depth--;
         if (depth === 0) calls.push(describe(name, args.inputs, args.attrs as Record<string, unknown>, ms));
       }
@@ -83,12 +95,15 @@ function describe(kernel: string, inputs: tf.NamedTensorInfoMap, attrs: Record<s
       ? fusedMatMulRoute(plan, transposeA, transposeB, bias?.shape, String(attrs.activation ?? 'linear')).route
       : batchMatMulRoute(plan, transposeA, transposeB);
   let packs = 0;
-  if (route === 'shared-right' && !transposeB) {
-    // The caller's right operand goes to XNNPACK as is: packed once per tensor.
-    if (!packed.has(b.dataId)) packs = 1;
-    packed.add(b.dataId);
-  } else if (route !== 'stock') {
-    packs = route === 'per-slice' ? plan.outBatch : 1;
+  if (route === 'shared-right') {
+    // The caller's right operand (or its kept transpose) goes to XNNPACK: packed once per tensor.
+    const seen = transposeB ? packed.transposed : packed.plain;
+    if (!seen.has(b.dataId)) packs = 1;
+    seen.add(b.dataId);
+  } else if (route === 'per-slice') {
+    packs = plan.outBatch;
+  } else if (route !== 'stock' && route !== 'native-slices') {
+    packs = 1; // a fresh (transposed) right operand
   }
   return {
     kernel,
@@ -142,7 +157,7 @@ const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i %
 /** One forward + backward of the LoRA model (the products of a train step; the optimizer has none). */
 function step(): number {
   calls = [];
-  const t0 = performance.now();
+  const t0 = now(clock);
   const { grads, value } = tf.variableGrads(() => {
     phase = 'forward';
     const loss = tf.losses.softmaxCrossEntropy(labels, model.forward(images, { training: true })) as tf.Scalar;
@@ -151,7 +166,7 @@ function step(): number {
   }, variables);
   value.dataSync();
   tf.dispose([value, ...Object.values(grads)]);
-  return performance.now() - t0;
+  return now(clock) - t0;
 }
 
 const startLoad = loadavg()[0]!;
@@ -180,7 +195,7 @@ const last = perStep[perStep.length - 1]!;
 const names = [...last.keys()].sort((x, y) => last.get(y)!.ms - last.get(x)!.ms);
 const stepMedian = median(stepMs);
 console.log(`\nLoRA r=8 q,v on ViT-Ti/16 (224), batch ${batch}, forward + backward; ${describeBackend(backend)}`);
-console.log(`load average ${startLoad.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end; median of ${steps} steps after a warm-up\n`);
+console.log(`${clock === 'cpu' ? 'CPU' : 'wall'} time; load average ${startLoad.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end; median of ${steps} steps after a warm-up\n`);
 console.log('| class | calls | GFLOP | ms | GFLOP/s | share of step | routes | transposes | packs |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 let productMs = 0;
@@ -200,6 +215,11 @@ for (const name of names) {
 console.log(`| **all products** | ${calls.length} | ${(allFlops / 1e9).toFixed(2)} | ${productMs.toFixed(0)} | ${(allFlops / productMs / 1e6).toFixed(1)} | ${((100 * productMs) / stepMedian).toFixed(1)}% | | | |`);
 console.log(`\nstep (forward + backward) ${stepMedian.toFixed(0)} ms; products ${productMs.toFixed(0)} ms; ` +
   `a LoRA step needs ${(neededFlops / 1e9).toFixed(2)} of the ${(allFlops / 1e9).toFixed(2)} GFLOP computed (no frozen dW)`);
+const rates = measureProductRates(Number(values.seconds), clock);
+const ceilingMs = 1000 * loraCeilingSeconds(rates) * (batch / 8);
+console.log(`bench:gemm shapes alone: ${rates.map((r) => r.toFixed(1)).join(', ')} GFLOP/s (qkv, proj, fc1, fc2, q·kᵀ, p·v); ` +
+  `products-only ceiling ${ceilingMs.toFixed(0)} ms = ${((100 * ceilingMs) / stepMedian).toFixed(1)}% of the step, ` +
+  `${((100 * ceilingMs) / productMs).toFixed(1)}% of its products' time`);
 if (values.calls) {
   console.log('\n| phase | kernel | a | b | tA | tB | bias | route | ms | GFLOP/s |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');

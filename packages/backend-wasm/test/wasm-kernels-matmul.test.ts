@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fastWasmKernelsRegistered } from '../src/kernels/index';
+import { fusedMatMulRoute } from '../src/kernels/fused-matmul';
 import { clearTransposedOperands, TRANSPOSED_CACHE_MAX_ELEMENTS, transposedOperandsHeld } from '../src/kernels/transposed-operands';
 import { batchMatMulRoute, broadcastBatchIndex, planMatMul, STOCK_MAX_MACS_PER_SLICE, SWAP_MIN_RATIO } from '../src/kernels/batch-matmul';
 import { compute, data, type Data, expectClose, expectMatchesCpu, t, useWasm, wasmHeapBytes } from './wasm-kernels-helpers';
@@ -19,6 +20,7 @@ const FORWARD: Case[] = [
   [[37, 19], [23, 19], false, true],
   [[19, 37], [23, 19], true, true],
   [[40, 6], [40, 50], true, false],
+  [[2, 41, 1], [2, 1, 300], false, false],
   [[3, 33, 29], [3, 29, 31], false, false],
   [[3, 29, 33], [3, 29, 31], true, false],
   [[3, 33, 29], [3, 31, 29], false, true],
@@ -200,7 +202,9 @@ describe('batch-matmul planning', () => {
     // Not when B is the narrower side (xᵀ·dDown), nor for transposed B or batched operands.
     expect(route([1576, 192], [1576, 16], true, false)).toBe('shared-right');
     expect(route([40, 6], [50, 40], true, true)).toBe('shared-right');
-    expect(route([2, 40, 6], [2, 40, 50], true, false)).toBe('per-slice');
+    expect(route([2, 40, 6], [2, 40, 50], true, false)).toBe('native-slices');
+    // A batched product with a bias goes to XNNPACK per slice (the bias is added inside it).
+    expect(fusedMatMulRoute(planMatMul([3, 33, 29], [3, 31, 29], false, true), false, true, [31], 'linear')).toEqual({ route: 'per-slice', fused: true });
   });
 });
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFloat32, callKernel, f32, release, requireInputs, view, zeros, type WasmBackend } from './kernel-utils';
+import { fusedFor, fusedModuleSupported, pointer } from '../fused/fused-module';
 import { transposedOperand } from './transposed-operands';
 import { dropWindow, productInto, window, type Epilogue } from './xnn-product';
 
@@ -116,10 +117,12 @@ function transpose(backend: WasmBackend, x: tf.TensorInfo, shape: number[], perm
  * left operand's batch folded into M (one XNNPACK product); `swapped`, a 2-D `Aᵀ·B` much wider than
  * tall computed as `(Bᵀ·A)ᵀ` (see {@link SWAP_MIN_RATIO}); `shared-left`, a left operand of batch 1
  * with the right operand's batch folded into N (one product, then a transpose of the output);
- * `per-slice`, one XNNPACK product per output batch slice. `stock` is the stock kernel's loop (tiny
+ * `native-slices`, one product per output batch slice by vpeft's own wasm SIMD kernel (`matmul` in
+ * native/fused.c, which reads its right operand unpacked), for products with no bias or activation
+ * where the fused module runs; `per-slice`, one XNNPACK product per output batch slice. `stock` is the stock kernel's loop (tiny
  * products, see {@link preferStock}), chosen by the BatchMatMul kernel only.
  */
-export type MatMulRoute = 'stock' | 'shared-right' | 'swapped' | 'shared-left' | 'per-slice';
+export type MatMulRoute = 'stock' | 'shared-right' | 'swapped' | 'shared-left' | 'native-slices' | 'per-slice';
 
 /**
  * XNNPACK packs the right operand of every product it has not seen (a fresh tensor: any gradient)
@@ -133,19 +136,21 @@ export const SWAP_MIN_RATIO = 4;
 
 /**
  * The {@link MatMulRoute} of {@link fastBatchMatMul} for `plan` (never `stock`); `columnwise` is
- * false for a product that adds a per-column bias (its output columns must be N columns).
+ * false for a product that adds a per-column bias (its output columns must be N columns), `plain`
+ * true for one with neither bias nor activation.
  */
 export function fastRoute(
   plan: MatMulPlan,
   transposeA: boolean,
   transposeB: boolean,
   columnwise = true,
+  plain = true,
 ): Exclude<MatMulRoute, 'stock'> {
   const plain2D = plan.batchA === 1 && plan.batchB === 1;
   if (plain2D && columnwise && transposeA && !transposeB && plan.n >= SWAP_MIN_RATIO * plan.m) return 'swapped';
   if (plan.batchB === 1) return 'shared-right';
   if (plan.batchA === 1 && columnwise) return 'shared-left';
-  return 'per-slice';
+  return plain && fusedModuleSupported() ? 'native-slices' : 'per-slice';
 }
 
 /**
@@ -181,7 +186,7 @@ export function fastBatchMatMul(
     productInto(backend, a2, guarded.b, out, rows, k, cols, epilogue);
     return out;
   };
-  const route = fastRoute(plan, transposeA, transposeB, epilogue.bias === undefined);
+  const route = fastRoute(plan, transposeA, transposeB, epilogue.bias === undefined, epilogue.bias === undefined && epilogue.activation === 'linear');
   try {
     if (route === 'shared-right') {
       // Shared right operand: [batchA * M, K] x [K, N].
@@ -218,6 +223,12 @@ export function fastBatchMatMul(
     const indexA = broadcastBatchIndex(plan.outBatchShape, a.shape.slice(0, -2));
     const indexB = broadcastBatchIndex(plan.outBatchShape, b.shape.slice(0, -2));
     const out = backend.makeOutput(outShape, 'float32');
+    if (route === 'native-slices') {
+      const native = fusedFor(backend);
+      const [pa, pb, pc] = [pointer(backend, a3), pointer(backend, b3), pointer(backend, out)];
+      for (let o = 0; o < outBatch; o++) native.matmul(pa + 4 * indexA(o) * m * k, pb + 4 * indexB(o) * k * n, pc + 4 * o * m * n, m, k, n);
+      return out;
+    }
     for (let o = 0; o < outBatch; o++) {
       // Fresh window ids: XNNPACK packs each b slice for its product and drops it with the window.
       const aSlice = window(backend, a3, indexA(o) * m * k, [1, m, k]);
