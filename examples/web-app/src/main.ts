@@ -159,10 +159,10 @@ function showMethods(fits: readonly MethodFit[]): void {
   const usable = fits.filter((f) => f.applies).map((f) => f.name);
   methodSelect.value = usable.includes(previous) ? previous : usable.includes('lora') ? 'lora' : (usable[0] ?? '');
   const refused = fits.filter((f) => !f.applies);
-  $('method-fit').textContent = refused.length
-    ? `${usable.length} of ${fits.length} methods apply to ${backbone.name}; not: ${refused.map((f) => `${f.name} (${f.reason})`).join('; ')}`
-    : `all ${fits.length} methods apply to ${backbone.name}`;
+  $('method-fit').textContent = `${usable.length} of ${fits.length} methods apply to ${backbone.name}: ${usable.join(', ')}${refused.length ? `; not: ${refused.map((f) => f.name).join(', ')}` : ''}`;
   $('method-fit').dataset.applies = usable.join(',');
+  $('method-reasons').hidden = !refused.length;
+  $('method-reasons-list').replaceChildren(...refused.map((f) => Object.assign(document.createElement('li'), { textContent: f.reason })));
   showMethod();
 }
 function showMethod(): void {

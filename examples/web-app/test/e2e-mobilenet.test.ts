@@ -38,7 +38,7 @@ describe('the web app with the MobileNetV2 backbone in headless Chromium (wasm b
 
   it('lists the registry methods that apply to the MobileNetV2, as applyPeft in Node decides', async () => {
     expect(await openApp(session.page, session.url, 'wasm')).toMatch(/^wasm/);
-    const { applies, text } = await chooseBackbone(session.page, 'mobilenet_v2');
+    const { applies, text, reasons } = await chooseBackbone(session.page, 'mobilenet_v2');
     const base = await loadNsfwjsMobileNetV2();
     const inNode = listMethods().filter((name) => {
       try {
@@ -52,7 +52,8 @@ describe('the web app with the MobileNetV2 backbone in headless Chromium (wasm b
     expect(applies).toEqual(inNode);
     expect(applies).toContain('lora');
     expect(applies).not.toContain('vpt'); // prompt tokens: a CNN has none (tested in the CLI too)
-    expect(text).toMatch(/vpt \(vpt does not apply to mobilenet_v2: /);
+    expect(text).toMatch(/; not: .*\bvpt\b/);
+    expect(reasons).toContainEqual(expect.stringMatching(/^vpt does not apply to mobilenet_v2: /));
   });
 
   it('fine-tunes LoRA on dropped emoji images above chance, exports the adapter and loads it back with the same logits', async () => {

@@ -21,8 +21,8 @@ export async function emojiTask(classNames: readonly string[], perClass: number)
   return { classNames: [...classNames], files };
 }
 
-/** Picks `name` in the page's backbone menu and waits until the page has checked which methods apply to it. */
-export async function chooseBackbone(page: Page, name: string): Promise<{ applies: string[]; text: string }> {
+/** Picks `name` in the page's backbone menu and waits until the page has checked which methods apply to it; returns them, the summary line and why the others do not apply. */
+export async function chooseBackbone(page: Page, name: string): Promise<{ applies: string[]; text: string; reasons: string[] }> {
   await page.select('#backbone', name);
   await page.waitForFunction(
     (n) => document.querySelector('#method-fit')?.textContent?.includes(` apply to ${n}`) && !document.querySelector<HTMLButtonElement>('#train')?.disabled,
@@ -31,7 +31,8 @@ export async function chooseBackbone(page: Page, name: string): Promise<{ applie
   );
   const failure = await page.$eval('#backbone-status', (e) => (e.classList.contains('error') ? e.textContent : null));
   if (failure) throw new Error(`switching to ${name} failed in the page: ${failure}`);
-  return page.$eval('#method-fit', (e) => ({ applies: ((e as HTMLElement).dataset.applies ?? '').split(','), text: e.textContent ?? '' }));
+  const fit = await page.$eval('#method-fit', (e) => ({ applies: ((e as HTMLElement).dataset.applies ?? '').split(','), text: e.textContent ?? '' }));
+  return { ...fit, reasons: await page.$$eval('#method-reasons-list li', (items) => items.map((li) => li.textContent ?? '')) };
 }
 
 /** Adds the task's classes in the page and drops its files on them (through each class's file input, as a user picks files). */
