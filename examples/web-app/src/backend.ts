@@ -51,8 +51,8 @@ export function describeRuntime(info: BackendInfo): string {
 
 /**
  * Selects the backend (`choice` as the user or `?backend=` asked; `auto` as {@link autoBackend} says),
- * wasm with the threads `?threads=` asks for (default: one per core; more than one needs cross-origin
- * isolation).
+ * wasm with the threads `?threads=` asks for (default: tfjs's, half the cores; more than one needs
+ * cross-origin isolation).
  */
 export async function startBackend(choice: BackendChoice | 'auto'): Promise<BackendInfo> {
   const backend = choice === 'auto' ? await autoBackend() : choice;

@@ -4,12 +4,19 @@ import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm'
 export const MAX_WASM_THREADS = 8;
 
 /**
- * The wasm threads the page asks for: `?threads=N` (1 to {@link MAX_WASM_THREADS}), else one per
- * logical core (`navigator.hardwareConcurrency`, capped at the maximum).
+ * tfjs's own default: half the logical cores (`navigator.hardwareConcurrency`), at least 1, at most
+ * {@link MAX_WASM_THREADS}. Kept as the page's default because more threads were measured slower here:
+ * on a 2-core machine shared with other jobs, 2 threads trained the MNIST ViT 4-5x slower than 1 (a
+ * tiny model's many small ops, each a thread-pool round trip, wait on a thread the OS has parked).
  */
+export function defaultWasmThreads(cores: number = navigator.hardwareConcurrency || 1): number {
+  return Math.min(MAX_WASM_THREADS, Math.max(1, Math.floor(cores / 2)));
+}
+
+/** The wasm threads the page asks for: `?threads=N` (1 to {@link MAX_WASM_THREADS}), else {@link defaultWasmThreads}. */
 export function requestedWasmThreads(search: string = location.search): number {
   const raw = new URLSearchParams(search).get('threads');
-  if (raw === null) return Math.min(MAX_WASM_THREADS, Math.max(1, navigator.hardwareConcurrency || 1));
+  if (raw === null) return defaultWasmThreads();
   const threads = Number(raw);
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
     throw new Error(`?threads=${raw}: expected a whole number of wasm threads from 1 to ${MAX_WASM_THREADS}`);
@@ -21,7 +28,7 @@ export function requestedWasmThreads(search: string = location.search): number {
  * Runs `start` (which initialises the wasm backend) so that tfjs's wasm thread pool gets `threads`
  * threads. tfjs-backend-wasm 4.22 caps the pool at half of `navigator.hardwareConcurrency` whatever
  * `setThreadsCount` asks (its backend.cc assumes two hyper-threads per core), so on a 2-core machine
- * it runs one thread even when the page is cross-origin isolated. The wasm module reads the core count
+ * it could not run more than one thread even when the page is cross-origin isolated. The wasm module reads the core count
  * once, while it instantiates; for that while the page reports `2 * threads` cores, then its own again.
  * Without cross-origin isolation tfjs loads its single-threaded build and this changes nothing.
  */
