@@ -1,4 +1,13 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { UserWorkspaceConfig } from 'vitest/config';
+
+/**
+ * Where tests (and the CLI processes they spawn) keep feature-cache rows: never the user's
+ * `~/.cache/vpeft`. `pnpm test` passes a fresh folder it removes afterwards; a direct `vitest run`
+ * shares one folder under the system's temporary directory.
+ */
+const testCacheDir = process.env.VPEFT_CACHE_DIR ?? join(tmpdir(), 'vpeft-test-features');
 
 const conditions = ['@vpeft/source', 'import', 'module', 'node', 'default'];
 
@@ -13,6 +22,7 @@ export function vpeftProject(name: string, extra: { setupFiles?: string[]; testT
     test: {
       name,
       environment: 'node',
+      env: { VPEFT_CACHE_DIR: testCacheDir },
       testTimeout: extra.testTimeout ?? 120_000,
       hookTimeout: extra.hookTimeout ?? 120_000,
       setupFiles: extra.setupFiles ?? [],

@@ -7,17 +7,15 @@
  *   pnpm bench:gemm                 # wasm 1 process, wasm 2 processes, PyTorch 1 and 2 threads
  *   pnpm bench:gemm --no-torch
  *
- * LoRA (q, v) on every block back-propagates the input gradient through every product but computes no
- * frozen-weight gradient: per image, each linear product runs twice (forward, dX; same multiply-adds
- * as the forward shape) and each attention product three times (forward, two operand gradients).
- * The ceiling divides those FLOPs by each shape's measured rate. Run on an idle machine.
+ * The ceiling divides the FLOPs of those products in a LoRA step (passes per shape: see
+ * lib/vit-products.ts) by each shape's measured rate. Run on an idle machine.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, initBackend } from '@vpeft/core';
+import { IMAGES, loraCeilingSeconds, measureProductRates, VIT_TI_PRODUCTS as SHAPES } from './lib/vit-products';
 
 const { values } = parseArgs({
   options: {
@@ -26,41 +24,12 @@ const { values } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
   },
 });
-
-/** [name, batch, M, K, N, passes in a LoRA step]; batch 8 of ViT-Ti/16: 8·197 = 1,576 tokens, 3 heads of 64. */
-const SHAPES: Array<[string, number, number, number, number, number]> = [
-  ['qkv 1576x192 · 192x576', 1, 1576, 192, 576, 2],
-  ['proj 1576x192 · 192x192', 1, 1576, 192, 192, 2],
-  ['fc1 1576x192 · 192x768', 1, 1576, 192, 768, 2],
-  ['fc2 1576x768 · 768x192', 1, 1576, 768, 192, 2],
-  ['attn q·kᵀ 24 x 197x64 · 64x197', 24, 197, 64, 197, 3],
-  ['attn p·v 24 x 197x197 · 197x64', 24, 197, 197, 64, 3],
-];
-const IMAGES = 8;
-const BLOCKS = 12;
 const seconds = Number(values.seconds);
 
 /** GFLOP/s of tf.matMul per shape on this process's backend (median over ~`seconds` per shape). */
 async function measureWasm(): Promise<{ backend: string; gflops: number[] }> {
   const backend = await initBackend({ backend: 'wasm' });
-  const gflops: number[] = [];
-  for (const [, batch, m, k, n] of SHAPES) {
-    const a = tf.randomUniform(batch > 1 ? [batch, m, k] : [m, k], 0, 1, 'float32', 1);
-    const b = tf.randomUniform(batch > 1 ? [batch, k, n] : [k, n], 0, 1, 'float32', 2);
-    const run = () => tf.tidy(() => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D)).dispose();
-    for (let i = 0; i < 3; i++) run();
-    const times: number[] = [];
-    const deadline = performance.now() + seconds * 1000;
-    while (performance.now() < deadline || times.length < 5) {
-      const t0 = performance.now();
-      run();
-      times.push(performance.now() - t0);
-    }
-    times.sort((x, y) => x - y);
-    gflops.push((2 * batch * m * k * n) / (times[times.length >> 1]! / 1000) / 1e9);
-    tf.dispose([a, b]);
-  }
-  return { backend: describeBackend(backend), gflops };
+  return { backend: describeBackend(backend), gflops: measureProductRates(seconds) };
 }
 
 if (values.child) {
@@ -96,10 +65,7 @@ function torch(threads: number): { setup?: Record<string, unknown>; gflops?: num
 }
 
 /** img/s of a LoRA step if its matrix products ran at `gflops` per shape and nothing else took time. */
-function loraCeiling(gflops: number[]): number {
-  const secondsPerBatch = SHAPES.reduce((sum, [, batch, m, k, n, passes], i) => sum + (BLOCKS * passes * 2 * batch * m * k * n) / (gflops[i]! * 1e9), 0);
-  return IMAGES / secondsPerBatch;
-}
+const loraCeiling = (gflops: number[]) => IMAGES / loraCeilingSeconds(gflops);
 
 console.error(`load average at start: ${loadavg()[0]!.toFixed(2)}`);
 const one = await measureWasm();

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
+import { mobileNetV2Model } from './plugins/mobilenet-model';
 import { BUNDLED_DIGITS } from './src/bundled-task';
 
 /**
@@ -43,6 +44,6 @@ export default defineConfig({
   resolve: { conditions: ['@vpeft/source', ...defaultClientConditions] },
   server: { headers: CROSS_ORIGIN_ISOLATION },
   preview: { headers: CROSS_ORIGIN_ISOLATION },
-  plugins: [bundledDigits()],
+  plugins: [bundledDigits(), mobileNetV2Model()],
   build: { target: 'es2022', chunkSizeWarningLimit: 6000 },
 });

@@ -8,19 +8,22 @@ import '@vpeft/method-repadapter';
 import '@vpeft/method-side';
 import '@vpeft/method-ssf';
 import '@vpeft/method-vpt';
-import { getMethod, listMethods, type BackendChoice, type PeftModel } from '@vpeft/core';
+import { getMethod, type BackendChoice, type PeftModel } from '@vpeft/core';
 import { listAdaptersInBrowser, loadAdapterFromBrowser, saveAdapterInBrowser } from './adapter-store';
 import { BACKEND_CHOICES, describeRuntime, startBackend } from './backend';
 import { TrainingChart } from './chart';
-import { fileToGrey28, loadBundledDigits, Task, thumbnail, toGrey28 } from './data';
+import { BACKBONES, MNIST_VIT, type BackboneChoice } from './backbones';
+import { decodeFile, loadBundledDigits, Task } from './data';
 import { downloadFiles } from './download';
-import { classify, confusion, exportAdapter, importAdapter, logits, MNIST_VIT, trainModel } from './model';
+import { adapterBackboneName, adapterFiles, classify, confusion, exportAdapter, importAdapter, inputsOf, logits, methodsFor, trainModel, type MethodFit } from './model';
+import { snapshot, thumbnail, type Picture } from './preprocess';
 import { renderConfusion, renderPredictions, trainableSummary } from './views';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const task = new Task();
 const chart = new TrainingChart($<HTMLCanvasElement>('chart'));
 let model: PeftModel | undefined;
+let backbone: BackboneChoice = MNIST_VIT;
 let busy = false;
 
 function setStatus(id: string, text: string, isError = false): void {
@@ -67,8 +70,21 @@ const backendReady = startBackend(requested).then(
 
 // 1. Backbone and classes.
 const backboneSelect = $<HTMLSelectElement>('backbone');
-backboneSelect.add(new Option(MNIST_VIT.name, MNIST_VIT.name));
-$('backbone-description').textContent = MNIST_VIT.description;
+for (const choice of BACKBONES) backboneSelect.add(new Option(choice.label, choice.name, false, choice === backbone));
+
+/** Makes `choice` the backbone: the current model (made on another backbone) is dropped, the methods re-checked. */
+async function useBackbone(choice: BackboneChoice): Promise<void> {
+  backbone = choice;
+  backboneSelect.value = choice.name;
+  $('backbone-description').textContent = choice.description;
+  if (model && model.backbone.config.name !== choice.name) {
+    model.dispose({ backbone: true });
+    model = undefined;
+  }
+  await backendReady;
+  showMethods(await methodsFor(choice));
+}
+backboneSelect.onchange = () => guarded('backbone-status', () => useBackbone(BACKBONES.find((b) => b.name === backboneSelect.value)!));
 
 function renderClasses(): void {
   const container = $('classes');
@@ -85,7 +101,7 @@ function renderClasses(): void {
     card.append(title, counts);
     for (const image of task.images.filter((i) => i.label === label).slice(0, 12)) {
       const img = document.createElement('img');
-      img.src = thumbnail(image.pixels);
+      img.src = image.thumbnail;
       card.append(img);
     }
     const picker = document.createElement('input');
@@ -113,7 +129,7 @@ function renderClasses(): void {
 async function addFiles(label: number, files: Iterable<File> | ArrayLike<File>): Promise<void> {
   for (const file of Array.from(files)) {
     if (!file.type.startsWith('image/')) continue;
-    task.addImage(label, await fileToGrey28(file));
+    task.addImage(label, await decodeFile(file));
   }
   renderClasses();
 }
@@ -135,16 +151,28 @@ $('add-class').onclick = () => {
   }
 };
 
-// 2. Method, from the registry.
+// 2. Method, from the registry: each is tried on the backbone; those that do not apply are listed, disabled.
 const methodSelect = $<HTMLSelectElement>('method');
-for (const name of listMethods()) methodSelect.add(new Option(name, name, false, name === 'lora'));
+function showMethods(fits: readonly MethodFit[]): void {
+  const previous = methodSelect.value || 'lora';
+  methodSelect.replaceChildren(...fits.map((f) => Object.assign(new Option(f.applies ? f.name : `${f.name} (does not apply)`, f.name), { disabled: !f.applies, title: f.reason ?? '' })));
+  const usable = fits.filter((f) => f.applies).map((f) => f.name);
+  methodSelect.value = usable.includes(previous) ? previous : usable.includes('lora') ? 'lora' : (usable[0] ?? '');
+  const refused = fits.filter((f) => !f.applies);
+  $('method-fit').textContent = `${usable.length} of ${fits.length} methods apply to ${backbone.name}: ${usable.join(', ')}${refused.length ? `; not: ${refused.map((f) => f.name).join(', ')}` : ''}`;
+  $('method-fit').dataset.applies = usable.join(',');
+  $('method-reasons').hidden = !refused.length;
+  $('method-reasons-list').replaceChildren(...refused.map((f) => Object.assign(document.createElement('li'), { textContent: f.reason })));
+  showMethod();
+}
 function showMethod(): void {
+  if (!methodSelect.value) return;
   const definition = getMethod(methodSelect.value);
   $('method-description').textContent = `${definition.description ?? ''} (${definition.packageName ?? 'unknown package'} ${definition.version}, ${definition.category})`;
   $<HTMLTextAreaElement>('method-options').value = JSON.stringify(definition.defaults, null, 2);
 }
 methodSelect.onchange = showMethod;
-showMethod();
+const methodsListed = new Promise<void>((resolve) => void guarded('backbone-status', () => useBackbone(backbone)).then(resolve));
 
 // 3-4. Train, then evaluate on the held-out images.
 $('train').onclick = () =>
@@ -170,7 +198,7 @@ $('train').onclick = () =>
     model?.dispose({ backbone: true });
     model = undefined;
     const result = await trainModel({
-      backbone: MNIST_VIT,
+      backbone,
       method: methodSelect.value,
       options,
       classNames: [...task.classNames],
@@ -203,7 +231,7 @@ async function showEvaluation(current: PeftModel): Promise<void> {
     $('confusion').replaceChildren();
     return;
   }
-  const { matrix, accuracy } = await confusion(current, test);
+  const { matrix, accuracy } = await confusion(current, backbone, test);
   setStatus('eval-summary', `accuracy ${(100 * accuracy).toFixed(1)}% on ${test.length} held-out images (chance ${(100 / current.numClasses).toFixed(1)}%)`);
   $('eval-summary').dataset.accuracy = String(accuracy);
   renderConfusion($<HTMLTableElement>('confusion'), matrix, current.classNames ?? task.classNames);
@@ -217,10 +245,14 @@ $('export').onclick = () =>
     downloadFiles(files);
     setStatus('adapter-status', `downloaded ${Object.entries(files).map(([name, bytes]) => `${name} (${(bytes.byteLength / 1024).toFixed(1)} kB)`).join(' + ')}`);
   });
-async function useAdapter(source: Parameters<typeof importAdapter>[1]): Promise<void> {
-  const loaded = await importAdapter(MNIST_VIT, source);
+/** Loads an adapter, on the backbone it was made for when the page has it (else the chosen one, which then says it does not match). */
+async function useAdapter(source: Parameters<typeof adapterFiles>[0]): Promise<void> {
+  const files = await adapterFiles(source);
+  const wanted = BACKBONES.find((b) => b.name === adapterBackboneName(files));
+  if (wanted && wanted !== backbone) await useBackbone(wanted);
+  const loaded = await importAdapter(backbone, files);
   model?.dispose({ backbone: true });
-    model = loaded;
+  model = loaded;
   setStatus('adapter-status', `loaded: ${loaded.methods.map((m) => m.definition.name).join(' + ')}, ${loaded.numClasses} classes (${(loaded.classNames ?? []).join(', ')}); ${trainableSummary(loaded)}`);
   await showEvaluation(loaded);
 }
@@ -255,17 +287,17 @@ $('load-browser').onclick = () =>
   });
 
 // 6. Classify new images: picked files or camera frames.
-async function showPredictions(pixels: Float32Array[]): Promise<void> {
+async function showPredictions(pictures: Picture[]): Promise<void> {
   if (!model) throw new Error('train a model (or load an adapter) first');
-  const predictions = await classify(model, pixels);
-  renderPredictions($('predictions'), pixels.map(thumbnail), predictions, model.classNames ?? []);
+  const predictions = await classify(model, backbone, pictures.map((p) => backbone.prepare(p)));
+  renderPredictions($('predictions'), pictures.map(thumbnail), predictions, model.classNames ?? []);
 }
 $<HTMLInputElement>('classify-files').onchange = (event) =>
   guarded('adapter-status', async () => {
     const input = event.target as HTMLInputElement;
-    const pixels = await Promise.all(Array.from(input.files ?? []).map(fileToGrey28));
+    const pictures = await Promise.all(Array.from(input.files ?? []).map(decodeFile));
     input.value = '';
-    await showPredictions(pixels);
+    await showPredictions(pictures);
   });
 $('camera').onclick = () =>
   guarded('adapter-status', async () => {
@@ -278,15 +310,35 @@ $('camera').onclick = () =>
     video.hidden = false;
     $('snap').hidden = false;
   });
-$('snap').onclick = () => guarded('adapter-status', () => showPredictions([toGrey28($<HTMLVideoElement>('video'))]));
+$('snap').onclick = () => guarded('adapter-status', () => showPredictions([snapshot($<HTMLVideoElement>('video'))]));
 
-/** A console API (and the browser tests' handle): the current model's logits for 28x28 grey images. */
+/** The float32 values as base64 (a compact way to hand large inputs to the browser tests). */
+function base64Of(values: Float32Array): string {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+/**
+ * A console API (and the browser tests' handle): the current model's logits for inputs as the
+ * current backbone takes them (28x28 grey for the ViT, 224x224x3 RGB for the MobileNetV2, flattened),
+ * and the first `count` held-out images' inputs (base64 float32, NHWC) with the model's logits.
+ */
 Object.assign(globalThis, {
   vpeft: {
-    backend: backendReady,
-    logits: async (pixels: number[][]) => {
+    /** The backend, once the page is ready (backend up, the backbone's methods listed). */
+    backend: methodsListed.then(() => backendReady),
+    logits: async (inputs: number[][]) => {
       if (!model) throw new Error('no model');
-      return logits(model, pixels);
+      return logits(model, backbone, inputs);
+    },
+    heldOut: async (count: number) => {
+      if (!model) throw new Error('no model');
+      const inputs = inputsOf(backbone, task.split('test').slice(0, count));
+      const flat = new Float32Array(inputs.reduce((n, i) => n + i.length, 0));
+      inputs.forEach((input, i) => flat.set(input, i * input.length));
+      return { backbone: backbone.name, count: inputs.length, inputs: base64Of(flat), logits: await logits(model, backbone, inputs) };
     },
   },
 });

@@ -5,48 +5,40 @@ import {
   applyPeft,
   getMethod,
   hashSeed,
-  loadViT,
+  listMethods,
   mulberry32,
+  parseAdapterConfig,
   peftModelFromFiles,
+  ADAPTER_CONFIG_FILE,
   type AdapterFiles,
   type NamedBlob,
   type PeftModel,
-  type ViT,
 } from '@vpeft/core';
-import { mnistToImages, PRETRAINED_VIT_MNIST } from '@vpeft/pretrained';
 import { fit, type EvaluationRecord, type ProgressEvent, type TrainBatch, type TrainData } from '@vpeft/train';
-import weightsUrl from '@vpeft/pretrained/weights/vit_tiny_patch7_28_mnist04.safetensors?url';
+import type { BackboneChoice } from './backbones';
 import type { TaskImage } from './data';
 
-/** A pre-trained backbone the page offers: its name and how to load a fresh copy. */
-export interface BackboneChoice {
-  name: string;
-  description: string;
-  load(): Promise<ViT>;
+/** Each image's input per backbone, prepared once. */
+const prepared = new WeakMap<TaskImage, Map<string, Float32Array>>();
+
+/** The backbone's inputs for `images` (prepared on first use, then kept). */
+export function inputsOf(backbone: BackboneChoice, images: readonly TaskImage[]): Float32Array[] {
+  return images.map((image) => {
+    let byBackbone = prepared.get(image);
+    if (!byBackbone) prepared.set(image, (byBackbone = new Map()));
+    let input = byBackbone.get(backbone.name);
+    if (!input) byBackbone.set(backbone.name, (input = backbone.prepare(image.picture)));
+    return input;
+  });
 }
 
-let weights: Promise<Uint8Array> | undefined;
-
-/** The shipped MNIST ViT; its weights (10.8 MB) are fetched once and parsed for each fresh copy. */
-export const MNIST_VIT: BackboneChoice = {
-  name: PRETRAINED_VIT_MNIST.config.name as string,
-  description: PRETRAINED_VIT_MNIST.description,
-  async load() {
-    weights ??= fetch(weightsUrl).then(async (response) => {
-      if (!response.ok) throw new Error(`fetching the backbone weights failed: HTTP ${response.status}`);
-      return new Uint8Array(await response.arrayBuffer());
-    });
-    return loadViT({ config: PRETRAINED_VIT_MNIST.config, weights: await weights });
-  },
-};
-
-/** The images as the ViT's input and their labels. */
-export function toBatch(images: readonly TaskImage[]): TrainBatch {
-  return { x: mnistToImages(images.map((i) => i.pixels)), y: tf.tensor1d(images.map((i) => i.label), 'int32') };
+/** The images as the backbone's input and their labels. */
+export function toBatch(backbone: BackboneChoice, images: readonly TaskImage[]): TrainBatch {
+  return { x: backbone.toInput(inputsOf(backbone, images)), y: tf.tensor1d(images.map((i) => i.label), 'int32') };
 }
 
 /** Training data: the images shuffled per epoch (a function of seed and epoch), in batches. */
-export function trainData(images: readonly TaskImage[], batchSize: number): TrainData {
+export function trainData(backbone: BackboneChoice, images: readonly TaskImage[], batchSize: number): TrainData {
   return {
     stepsPerEpoch: Math.ceil(images.length / batchSize),
     async *batches({ epoch, seed }) {
@@ -56,9 +48,38 @@ export function trainData(images: readonly TaskImage[], batchSize: number): Trai
         const j = Math.floor(random() * (i + 1));
         [order[i], order[j]] = [order[j]!, order[i]!];
       }
-      for (let start = 0; start < order.length; start += batchSize) yield toBatch(order.slice(start, start + batchSize).map((i) => images[i]!));
+      for (let start = 0; start < order.length; start += batchSize) yield toBatch(backbone, order.slice(start, start + batchSize).map((i) => images[i]!));
     },
   };
+}
+
+/** Whether a registered method applies to a backbone (with its default options), and why not. */
+export interface MethodFit {
+  name: string;
+  applies: boolean;
+  reason?: string;
+}
+
+/**
+ * Tries every registered method, with its defaults, on a copy of the backbone (`applyPeft`, then
+ * dispose): those that throw (MethodNotApplicableError on a CNN for token/attention methods) do not
+ * apply, with the error's message as the reason.
+ */
+export async function methodsFor(backbone: BackboneChoice): Promise<MethodFit[]> {
+  const base = await backbone.load();
+  try {
+    return listMethods().map((name) => {
+      const definition = getMethod(name);
+      try {
+        applyPeft(base, definition.configure(definition.defaults), { numClasses: 2 }).dispose();
+        return { name, applies: true };
+      } catch (error) {
+        return { name, applies: false, reason: (error as Error).message };
+      }
+    });
+  } finally {
+    base.dispose();
+  }
 }
 
 /** What a training run asks for. */
@@ -81,11 +102,11 @@ export async function trainModel(request: TrainRequest): Promise<{ model: PeftMo
   const backbone = await request.backbone.load();
   const model = applyPeft(backbone, getMethod(request.method).configure(request.options), { numClasses: request.classNames.length, classNames: request.classNames, seed: 0 });
   try {
-    const result = await fit(model, trainData(request.train, request.batchSize), {
+    const result = await fit(model, trainData(request.backbone, request.train, request.batchSize), {
       epochs: request.epochs,
       optimizer: { learningRate: request.learningRate, weightDecay: 1e-4 },
       schedule: { type: 'cosine', warmupEpochs: 0 },
-      eval: () => chunks(request.test, 64).map(toBatch),
+      eval: () => chunks(request.test, 32).map((part) => toBatch(request.backbone, part)),
       onProgress: request.onProgress,
       onEvaluation: request.onEvaluation,
     });
@@ -102,18 +123,21 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** The model's logits for `images` (inference mode), as rows. */
-export async function logits(model: PeftModel, pixels: readonly ArrayLike<number>[]): Promise<number[][]> {
-  const x = mnistToImages(pixels);
-  const out = model.predict(x);
-  const rows = (await out.array()) as number[][];
-  tf.dispose([x, out]);
+/** The model's logits (inference mode), as rows, for inputs the backbone prepared. */
+export async function logits(model: PeftModel, backbone: BackboneChoice, inputs: readonly ArrayLike<number>[]): Promise<number[][]> {
+  const rows: number[][] = [];
+  for (const part of chunks(inputs, 32)) {
+    const x = backbone.toInput(part);
+    const out = model.predict(x);
+    rows.push(...((await out.array()) as number[][]));
+    tf.dispose([x, out]);
+  }
   return rows;
 }
 
-/** Predicted class and softmax probabilities per image. */
-export async function classify(model: PeftModel, pixels: readonly ArrayLike<number>[]): Promise<Array<{ label: number; probabilities: number[] }>> {
-  return (await logits(model, pixels)).map((row) => {
+/** Predicted class and softmax probabilities per prepared input. */
+export async function classify(model: PeftModel, backbone: BackboneChoice, inputs: readonly ArrayLike<number>[]): Promise<Array<{ label: number; probabilities: number[] }>> {
+  return (await logits(model, backbone, inputs)).map((row) => {
     const max = Math.max(...row);
     const exp = row.map((v) => Math.exp(v - max));
     const sum = exp.reduce((a, b) => a + b, 0);
@@ -123,20 +147,15 @@ export async function classify(model: PeftModel, pixels: readonly ArrayLike<numb
 }
 
 /** Confusion matrix (`matrix[true][predicted]`) and accuracy on held-out images. */
-export async function confusion(model: PeftModel, images: readonly TaskImage[]): Promise<{ matrix: number[][]; accuracy: number }> {
+export async function confusion(model: PeftModel, backbone: BackboneChoice, images: readonly TaskImage[]): Promise<{ matrix: number[][]; accuracy: number }> {
   const k = model.numClasses;
   const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let correct = 0;
-  for (const part of chunks(images, 64)) {
-    const predictions = await classify(
-      model,
-      part.map((i) => i.pixels),
-    );
-    predictions.forEach((p, n) => {
-      matrix[part[n]!.label]![p.label]!++;
-      if (p.label === part[n]!.label) correct++;
-    });
-  }
+  const predictions = await classify(model, backbone, inputsOf(backbone, images));
+  predictions.forEach((p, n) => {
+    matrix[images[n]!.label]![p.label]!++;
+    if (p.label === images[n]!.label) correct++;
+  });
   return { matrix, accuracy: images.length ? correct / images.length : NaN };
 }
 
@@ -145,9 +164,19 @@ export async function exportAdapter(model: PeftModel): Promise<AdapterFiles> {
   return (await adapterToFiles(model)).files;
 }
 
-/** Rebuilds a model from adapter files (picked by the user, or kept in IndexedDB) on a fresh copy of the backbone. */
-export async function importAdapter(backbone: BackboneChoice, source: Iterable<NamedBlob> | AdapterFiles): Promise<PeftModel> {
-  const files = Symbol.iterator in source ? await adapterFilesFromBlobs(source) : source;
+/** Adapter files from picked files, or as kept in IndexedDB. */
+export async function adapterFiles(source: Iterable<NamedBlob> | AdapterFiles): Promise<AdapterFiles> {
+  return Symbol.iterator in source ? adapterFilesFromBlobs(source) : source;
+}
+
+/** The name of the backbone an adapter was made for (its config's `backbone.name`), if it says. */
+export function adapterBackboneName(files: AdapterFiles): string | undefined {
+  const name = parseAdapterConfig(new TextDecoder().decode(files[ADAPTER_CONFIG_FILE])).backbone.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** Rebuilds a model from adapter files on a fresh copy of the backbone. */
+export async function importAdapter(backbone: BackboneChoice, files: AdapterFiles): Promise<PeftModel> {
   const base = await backbone.load();
   try {
     return await peftModelFromFiles(base, files);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { browserPackages, importEverything, nodeImportsInBrowserGraph } from './browser-graph';
 
 describe('browser bundle', () => {
-  it('core, every method package, train, pretrained and the backends bundle for a browser with no Node built-in in the graph', async () => {
+  it('core, every method package, train, pretrained, backbone-layers, datasets and the backends bundle for a browser with no Node built-in in the graph', async () => {
     const packages = browserPackages();
     expect(packages.filter((p) => p.startsWith('@vpeft/method-')).length).toBeGreaterThanOrEqual(9);
     const { imports, modules } = await nodeImportsInBrowserGraph(importEverything(packages));

@@ -9,14 +9,15 @@ const ROOT = join(APP, '../..');
 
 /**
  * The packages that must bundle for a browser: core, every method package (found on disk, so a new
- * one is covered without editing this list), the trainer, the pre-trained backbones and the two
- * backend packages the web app uses.
+ * one is covered without editing this list), the trainer, the pre-trained backbones (the ViT, the
+ * LayersModel backbone with the MobileNetV2 loader), the datasets' transforms and the two backend
+ * packages the web app uses.
  */
 export function browserPackages(): string[] {
   const methods = readdirSync(join(ROOT, 'packages'))
     .filter((name) => name.startsWith('method-'))
     .map((name) => `@vpeft/${name}`);
-  return ['@vpeft/core', ...methods, '@vpeft/train', '@vpeft/pretrained', '@vpeft/backend-wasm', '@vpeft/backend-webgpu'];
+  return ['@vpeft/core', ...methods, '@vpeft/train', '@vpeft/pretrained', '@vpeft/backbone-layers', '@vpeft/datasets', '@vpeft/backend-wasm', '@vpeft/backend-webgpu'];
 }
 
 /** An entry that imports every export of each package (so nothing is tree-shaken away unchecked). */

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultWasmThreads, MAX_WASM_THREADS } from '../src/wasm-threads';
-import { buildAndServe, bundledTestDigits, collectErrors, exportAdapter, launchChromium, openApp, pageLogits, trainBundled, uploadAdapter } from './harness';
+import { buildAndServe, bundledTestDigits, collectErrors, exportAdapter, launchChromium, maxAbsDiff, openApp, pageLogits, trainBundled, uploadAdapter } from './harness';
 
 let server: PreviewServer;
 let url: string;
@@ -43,7 +43,6 @@ async function watchLosses(page: Page): Promise<() => Promise<number[]>> {
 }
 
 const maxAbs = (rows: number[][]) => Math.max(...rows.flat().map(Math.abs));
-const maxAbsDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
 
 /**
  * How far two float32 implementations of the ViT's forward pass may differ, relative to the logits'

@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,35 @@ export async function launchChromium(options: { gpu?: boolean; protocolTimeout?:
   }
 }
 
+/** A served app, a browser and a page on it, with the page's console errors and a folder its downloads go to. */
+export interface BrowserSession {
+  server: PreviewServer;
+  url: string;
+  browser: Browser;
+  page: Page;
+  errors: string[];
+  downloads: string;
+}
+
+/** Builds and serves the app, launches Chromium and opens a page whose downloads go to a new temporary folder (`prefix`...). */
+export async function startSession(prefix: string): Promise<BrowserSession> {
+  const { server, url } = await buildAndServe();
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  const errors = collectErrors(page);
+  const downloads = await mkdtemp(join(tmpdir(), prefix));
+  const cdp = await page.createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+  return { server, url, browser, page, errors, downloads };
+}
+
+/** Closes what {@link startSession} opened (any part of it) and removes the downloads folder. */
+export async function endSession(session: Partial<BrowserSession> | undefined): Promise<void> {
+  await session?.browser?.close();
+  await session?.server?.close();
+  if (session?.downloads) await rm(session.downloads, { recursive: true, force: true });
+}
+
 /** Collects the page's console errors and uncaught exceptions. */
 export function collectErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -56,12 +86,23 @@ export async function openApp(page: Page, url: string, backend: string, params: 
   return page.$eval('#backend-info', (e) => e.textContent ?? '');
 }
 
-/** Sets the training form and trains on the bundled digits; returns the held-out accuracy the page reports. */
-export async function trainBundled(
-  page: Page,
-  settings: { method?: string; epochs: number; batchSize?: number; learningRate?: number; timeoutMs?: number },
-): Promise<{ accuracy: number; imagesPerSecond: number }> {
+/** Trains on the bundled digits (see {@link trainOnPage}); returns the held-out accuracy the page reports. */
+export async function trainBundled(page: Page, settings: TrainSettings): Promise<{ accuracy: number; imagesPerSecond: number }> {
   await page.click('#load-digits');
+  return trainOnPage(page, settings);
+}
+
+/** The training form's settings (unset ones keep the page's defaults). */
+export interface TrainSettings {
+  method?: string;
+  epochs: number;
+  batchSize?: number;
+  learningRate?: number;
+  timeoutMs?: number;
+}
+
+/** Sets the training form and trains on the page's task; returns the held-out accuracy and the training img/s the page reports. */
+export async function trainOnPage(page: Page, settings: TrainSettings): Promise<{ accuracy: number; imagesPerSecond: number }> {
   if (settings.method) await page.select('#method', settings.method);
   const set = async (selector: string, value: number | undefined) => {
     if (value === undefined) return;
@@ -83,6 +124,25 @@ export async function trainBundled(
   return { accuracy, imagesPerSecond };
 }
 
+/** Chance accuracy 1/k plus its one-sided 99.9% binomial quantile over n images (normal approximation). */
+export const chanceBound = (k: number, n: number) => 1 / k + 3.09 * Math.sqrt(((1 / k) * (1 - 1 / k)) / n);
+
+/** The largest absolute difference between two equally shaped matrices. */
+export const maxAbsDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
+
+/** Waits until the files `names` are in `dir` and none is empty (a browser download). */
+export async function waitForFiles(dir: string, names: string[]): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const present = await readdir(dir);
+    if (names.every((n) => present.includes(n))) {
+      const sizes = await Promise.all(names.map((n) => stat(join(dir, n)).then((s) => s.size)));
+      if (sizes.every((s) => s > 0)) return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`downloads ${names.join(', ')} did not appear in ${dir}`);
+}
+
 /** Loads the adapter files in `paths` through the page's file input and waits until the page has rebuilt the model. */
 export async function uploadAdapter(page: Page, paths: string[]): Promise<string> {
   await page.$eval('#adapter-status', (e) => (e.textContent = ''));
@@ -99,12 +159,8 @@ export async function exportAdapter(page: Page, dir: string): Promise<string[]> 
   const cdp = await page.createCDPSession();
   await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
   await page.click('#export');
-  const paths = [join(dir, ADAPTER_CONFIG_FILE), join(dir, ADAPTER_WEIGHTS_FILE)];
-  for (let i = 0; i < 300; i++) {
-    if ((await Promise.all(paths.map((f) => stat(f).then((s) => s.size > 0, () => false)))).every(Boolean)) return paths;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the adapter's files did not appear in ${dir}`);
+  await waitForFiles(dir, [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]);
+  return [join(dir, ADAPTER_CONFIG_FILE), join(dir, ADAPTER_WEIGHTS_FILE)];
 }
 
 /** The bundled task's held-out digits as the page has them (8-bit grey / 255), read from the `mnist` package. */

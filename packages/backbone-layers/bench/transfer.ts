@@ -19,7 +19,7 @@ import { batchCount, batches, emoji, vtabTransform, type ImageDataset } from '@v
 import { bitfit } from '@vpeft/method-bitfit';
 import { lora } from '@vpeft/method-lora';
 import { evaluate, fit } from '@vpeft/train';
-import { loadNsfwjsMobileNetV2 } from '../src/index';
+import { loadNsfwjsMobileNetV2, MOBILENET_V2 } from '../src/index';
 
 const { values } = parseArgs({
   options: {
@@ -49,7 +49,7 @@ const RUNS = {
 if (!(values.method! in RUNS)) throw new Error(`--method: expected one of ${Object.keys(RUNS).join(', ')}, got "${values.method}"`);
 const run = RUNS[values.method as keyof typeof RUNS];
 const backend = await initBackend();
-const transform = vtabTransform({ size: 224, normalization: 'unit' });
+const transform = vtabTransform({ size: MOBILENET_V2.imageSize, normalization: MOBILENET_V2.normalization });
 const [train, val, test] = await Promise.all([emoji('train800'), emoji('val200'), emoji('test')]);
 
 async function features(backbone: Backbone, dataset: ImageDataset): Promise<{ x: tf.Tensor2D; y: tf.Tensor1D }> {

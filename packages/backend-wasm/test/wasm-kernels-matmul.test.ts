@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fastWasmKernelsRegistered } from '../src/kernels/index';
-import { broadcastBatchIndex, planMatMul, STOCK_MAX_MACS_PER_SLICE } from '../src/kernels/batch-matmul';
+import { fusedMatMulRoute } from '../src/kernels/fused-matmul';
+import { clearTransposedOperands, TRANSPOSED_CACHE_MAX_ELEMENTS, transposedOperandsHeld } from '../src/kernels/transposed-operands';
+import { batchMatMulRoute, broadcastBatchIndex, planMatMul, STOCK_MAX_MACS_PER_SLICE, SWAP_MIN_RATIO } from '../src/kernels/batch-matmul';
 import { compute, data, type Data, expectClose, expectMatchesCpu, t, useWasm, wasmHeapBytes } from './wasm-kernels-helpers';
 
 beforeAll(async () => {
@@ -17,6 +19,8 @@ const FORWARD: Case[] = [
   [[19, 37], [19, 23], true, false],
   [[37, 19], [23, 19], false, true],
   [[19, 37], [23, 19], true, true],
+  [[40, 6], [40, 50], true, false],
+  [[2, 41, 1], [2, 1, 300], false, false],
   [[3, 33, 29], [3, 29, 31], false, false],
   [[3, 29, 33], [3, 29, 31], true, false],
   [[3, 33, 29], [3, 31, 29], false, true],
@@ -95,6 +99,53 @@ describe('fast wasm BatchMatMul', () => {
     await expectMatchesCpu(f);
   });
 
+  it('computes per-slice products in place for ViT attention shapes (6 slices of 197x64 · (197x64)ᵀ, then · 197x64)', async () => {
+    // One product per slice on windows onto the operands and the output: every slice must land at
+    // its own offset. Sums of 64 and 197 products of values in [-1, 1): float32 error ~1e-6 relative.
+    const q = data([6, 197, 64], 51);
+    const k = data([6, 197, 64], 52);
+    await expectMatchesCpu(() => {
+      const scores = tf.matMul(t(q), t(k), false, true);
+      return [scores, tf.matMul(scores, t(k))];
+    });
+  });
+
+  it('keeps a transposed weight across dY·Wᵀ calls, right for every shape its data is seen with', async () => {
+    const w = data([6, 4], 31);
+    const dy1 = data([3, 4], 32);
+    const dy2 = data([5, 6], 33);
+    const f = () => {
+      const W = t(w);
+      // The same data as [N=6, K=4] twice (the second from the kept copy), then as [N=4, K=6].
+      return [tf.matMul(t(dy1), W, false, true), tf.matMul(t(dy1), W, false, true), tf.matMul(t(dy2), tf.reshape(W, [4, 6]), false, true)];
+    };
+    await expectMatchesCpu(f);
+  });
+
+  it('releases a kept transposed copy once its source is freed, and keeps none beyond the budget', async () => {
+    const backend = tf.backend() as BackendWasm;
+    clearTransposedOperands(backend);
+    const dataIds = backend.numDataIds();
+    const x = t(data([40, 30], 41));
+    const w = t(data([20, 30], 42));
+    tf.matMul(x, w, false, true).dispose();
+    expect(transposedOperandsHeld(backend)).toEqual({ copies: 1, elements: 600 });
+    expect(backend.numDataIds()).toBe(dataIds + 3);
+    w.dispose();
+    tf.matMul(x, x, false, true).dispose(); // the next call sweeps (and keeps x's copy)
+    expect(transposedOperandsHeld(backend)).toEqual({ copies: 1, elements: 1200 });
+    x.dispose();
+    clearTransposedOperands(backend);
+    expect(backend.numDataIds()).toBe(dataIds);
+    // One operand larger than the whole budget is transposed for its call only.
+    const side = Math.ceil(Math.sqrt(TRANSPOSED_CACHE_MAX_ELEMENTS + 1));
+    const big = tf.ones([side, side]);
+    const y = tf.matMul(tf.ones([1, side]), big, false, true);
+    expect(transposedOperandsHeld(backend).copies).toBe(0);
+    expect((await y.data())[0]).toBe(side);
+    tf.dispose([big, y]);
+  });
+
   it('leaves inputs alive and leaks neither tensors nor wasm memory', async () => {
     const backend = tf.backend() as BackendWasm;
     const a = t(data([6, 40, 30], 21));
@@ -141,6 +192,19 @@ describe('batch-matmul planning', () => {
   it('keeps tiny equal-batch products on the stock loop only below the threshold', () => {
     expect(STOCK_MAX_MACS_PER_SLICE).toBeGreaterThan(0);
     expect(planMatMul([5, 4, 3], [5, 3, 6], false, false).m * 3 * 6).toBeLessThan(STOCK_MAX_MACS_PER_SLICE);
+  });
+
+  it('computes a wide Aᵀ·B as (Bᵀ·A)ᵀ: the FORWARD case [40, 6]ᵀ·[40, 50] and LoRA\'s downᵀ·dUp', () => {
+    const route = (a: number[], b: number[], ta: boolean, tb: boolean) => batchMatMulRoute(planMatMul(a, b, ta, tb), ta, tb);
+    expect(50).toBeGreaterThanOrEqual(SWAP_MIN_RATIO * 6);
+    expect(route([40, 6], [40, 50], true, false)).toBe('swapped');
+    expect(route([1576, 16], [1576, 576], true, false)).toBe('swapped');
+    // Not when B is the narrower side (xᵀ·dDown), nor for transposed B or batched operands.
+    expect(route([1576, 192], [1576, 16], true, false)).toBe('shared-right');
+    expect(route([40, 6], [50, 40], true, true)).toBe('shared-right');
+    expect(route([2, 40, 6], [2, 40, 50], true, false)).toBe('native-slices');
+    // A batched product with a bias goes to XNNPACK per slice (the bias is added inside it).
+    expect(fusedMatMulRoute(planMatMul([3, 33, 29], [3, 31, 29], false, true), false, true, [31], 'linear')).toEqual({ route: 'per-slice', fused: true });
   });
 });
 

@@ -7,11 +7,13 @@ export const TTY_PROGRESS_INTERVAL = 0.1;
 
 /**
  * Decides which progress updates are shown, as tqdm's `mininterval` does: at most one every
- * `intervalSeconds`, except that the first update of a new stream (a new run, a new cell) and an
- * update marked last always show.
+ * `intervalSeconds`, except that the first update of a stream never seen before (a new run, a new
+ * cell) and an update marked last always show. A stream that comes back (training after each
+ * epoch's validation, the next epoch's validation) is throttled like any update, so a per-epoch
+ * evaluation adds one line per epoch to a log: its last.
  */
 export class ProgressThrottle {
-  private lastKey: string | undefined;
+  private readonly seen = new Set<string>();
   private lastAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -22,8 +24,8 @@ export class ProgressThrottle {
   /** Whether to show this update of stream `key` (and, if so, count it as shown). */
   shouldShow(key: string, last: boolean): boolean {
     const now = this.now();
-    if (!last && key === this.lastKey && now - this.lastAt < this.intervalSeconds) return false;
-    this.lastKey = key;
+    if (!last && this.seen.has(key) && now - this.lastAt < this.intervalSeconds) return false;
+    this.seen.add(key);
     this.lastAt = now;
     return true;
   }

@@ -41,6 +41,26 @@ describe('progress in a log (stderr not a terminal): like tqdm mininterval', () 
     expect(captured.stdout).toBe('done\n');
   });
 
+  it('a stream that comes back (train after val, the next epoch\'s val) is throttled: one line per epoch for a short validation', () => {
+    const { out, at } = logOutput(5);
+    // Three epochs of 4 training steps (1 s apart) each followed by a 2-update validation; 15 s in all.
+    let t = 0;
+    for (let epoch = 1; epoch <= 3; epoch++) {
+      for (let step = 1; step <= 4; step++) {
+        at(++t);
+        out.progress({}, () => `train ${epoch}.${step}`, { key: 'train', last: epoch === 3 && step === 4 });
+      }
+      at(t + 0.1);
+      out.progress({}, () => `val ${epoch}.1`, { key: 'val' });
+      at(t + 0.2);
+      out.progress({}, () => `val ${epoch}.2`, { key: 'val', last: true });
+    }
+    // Shown: the first update of each new stream (train 1.1, val 1.1) and every update marked last (each
+    // val's end, the run's last step); a returning stream's update only once 5 s have passed since the
+    // line before — never here, as a val line is shown every 4 s.
+    expect(captured.stderr.split('\n').filter(Boolean)).toEqual(['train 1.1', 'val 1.1', 'val 1.2', 'val 2.2', 'train 3.4', 'val 3.2']);
+  });
+
   it('the interval defaults to 5 s in a log, can be set with VPEFT_PROGRESS_INTERVAL, and a bad value is bad input', () => {
     expect(progressInterval(false, {})).toBe(LOG_PROGRESS_INTERVAL);
     expect(progressInterval(false, { VPEFT_PROGRESS_INTERVAL: '30' })).toBe(30);

@@ -78,6 +78,7 @@ export {
 } from './model/adapter-bytes';
 export { applyAdapterConfig } from './model/apply-adapter-config';
 export { gelu, quickGelu } from './ops/gelu';
+export { FUSED_KERNELS } from './ops/fused-kernels';
 export { layerNorm } from './ops/layer-norm';
 export { linear } from './ops/linear';
 export { dropout, dropPath } from './ops/regularization';

@@ -1,9 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { clipByValueGradConfig, clipGradGradConfig } from './clip-by-value';
 import { fusedBatchNormGradConfig } from './fused-batch-norm';
+import { softmaxGradConfig } from './softmax';
 
 /** Gradients vpeft registers over tfjs's own (same values, less time and memory), on every backend. */
-export const LEAN_GRADIENTS: readonly tf.GradConfig[] = [fusedBatchNormGradConfig, clipByValueGradConfig, clipGradGradConfig];
+export const LEAN_GRADIENTS: readonly tf.GradConfig[] = [
+  fusedBatchNormGradConfig,
+  clipByValueGradConfig,
+  clipGradGradConfig,
+  softmaxGradConfig,
+];
 
 /**
  * Registers {@link LEAN_GRADIENTS} over tfjs's own (tfjs's gradient registry is global: the last

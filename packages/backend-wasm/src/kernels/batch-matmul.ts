@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFloat32, callKernel, f32, release, requireInputs, view, zeros, type WasmBackend } from './kernel-utils';
-
-/**
- * One 2-D product `[1, M, K] x [1, K, N] -> [1, M, N]`, neither operand transposed, both of batch 1:
- * the only case the stock wasm kernels hand to XNNPACK. XNNPACK caches the packed right operand by
- * its tensor id, so `b` must be a tensor whose id has never been seen with another shape (see
- * {@link guardWeights}).
- */
-export type Product2D = (a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo;
+import { fusedFor, fusedModuleSupported, pointer } from '../fused/fused-module';
+import { transposedOperand } from './transposed-operands';
+import { dropWindow, productInto, window, type Epilogue } from './xnn-product';
 
 /**
  * Below this many multiply-adds per batch slice the stock kernel's plain loop beats the set-up cost
@@ -118,12 +113,55 @@ function transpose(backend: WasmBackend, x: tf.TensorInfo, shape: number[], perm
 }
 
 /**
+ * How {@link fastBatchMatMul} computes a product: `shared-right`, a right operand of batch 1 with the
+ * left operand's batch folded into M (one XNNPACK product); `swapped`, a 2-D `Aᵀ·B` much wider than
+ * tall computed as `(Bᵀ·A)ᵀ` (see {@link SWAP_MIN_RATIO}); `shared-left`, a left operand of batch 1
+ * with the right operand's batch folded into N (one product, then a transpose of the output);
+ * `native-slices`, one product per output batch slice by vpeft's own wasm SIMD kernel (`matmul` in
+ * native/fused.c, which reads its right operand unpacked), for products with no bias or activation
+ * where the fused module runs; `per-slice`, one XNNPACK product per output batch slice. `stock` is the stock kernel's loop (tiny
+ * products, see {@link preferStock}), chosen by the BatchMatMul kernel only.
+ */
+export type MatMulRoute = 'stock' | 'shared-right' | 'swapped' | 'shared-left' | 'native-slices' | 'per-slice';
+
+/**
+ * XNNPACK packs the right operand of every product it has not seen (a fresh tensor: any gradient)
+ * at 15-50 ns per element, against 1-2 ns per multiply-add for the product itself: packing B
+ * `[K, N]` of `Aᵀ·B` costs more than the product when M is small (LoRA's `downᵀ·dUp`: M = 16,
+ * K = 1,576, N = 576 packs in ~25 ms, multiplies in ~2 ms). From N >= this ratio times M, the product
+ * is computed as `(Bᵀ·A)ᵀ`: A `[K, M]` is then the packed operand, in the layout it already has, for
+ * the price of transposing B and the `[N, M]` result (~2-4 ns per element).
+ */
+export const SWAP_MIN_RATIO = 4;
+
+/**
+ * The {@link MatMulRoute} of {@link fastBatchMatMul} for `plan` (never `stock`); `columnwise` is
+ * false for a product that adds a per-column bias (its output columns must be N columns), `plain`
+ * true for one with neither bias nor activation.
+ */
+export function fastRoute(
+  plan: MatMulPlan,
+  transposeA: boolean,
+  transposeB: boolean,
+  columnwise = true,
+  plain = true,
+): Exclude<MatMulRoute, 'stock'> {
+  const plain2D = plan.batchA === 1 && plan.batchB === 1;
+  if (plain2D && columnwise && transposeA && !transposeB && plan.n >= SWAP_MIN_RATIO * plan.m) return 'swapped';
+  if (plan.batchB === 1) return 'shared-right';
+  if (plan.batchA === 1 && columnwise) return 'shared-left';
+  return plain && fusedModuleSupported() ? 'native-slices' : 'per-slice';
+}
+
+/**
  * A batched matrix product computed as a few large XNNPACK products: transposes are materialised
- * with the wasm Transpose kernel; a right operand shared by every batch (batch 1) has the left
+ * with the wasm Transpose kernel (a transposed right operand of batch 1 is kept across calls, see
+ * {@link transposedOperand}); a right operand shared by every batch (batch 1) has the left
  * operand's batch folded into M; a left operand of batch 1 has the right operand's batch folded into
- * N (unless `foldIntoN` is false: a product that adds a per-column bias must see N columns);
- * otherwise one product per output batch slice, each slice a fresh tensor. Returns a new tensor info
- * of the broadcast output shape; the inputs are untouched.
+ * N, and a wide `Aᵀ·B` is computed as `(Bᵀ·A)ᵀ` (neither with a bias: it is added per column);
+ * otherwise one product per output batch slice, each reading its operands' slices and writing its
+ * output slice in place ({@link window}s, no copies). Every product applies `epilogue` inside
+ * XNNPACK. Returns a new tensor info of the broadcast output shape; the inputs are untouched.
  */
 export function fastBatchMatMul(
   backend: WasmBackend,
@@ -131,8 +169,7 @@ export function fastBatchMatMul(
   b: tf.TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
-  product: Product2D,
-  foldIntoN = true,
+  epilogue: Epilogue,
 ): tf.TensorInfo {
   const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
   const { m, k, n, batchA, batchB, outBatch, outShape } = plan;
@@ -141,41 +178,69 @@ export function fastBatchMatMul(
 
   const temps: tf.TensorInfo[] = [];
   const keep = (t: tf.TensorInfo) => (temps.push(t), t);
-  const run = (a2: tf.TensorInfo, b2: tf.TensorInfo): tf.TensorInfo => {
-    const guarded = guardWeights(backend, b2);
+  /** One product [rows, K] x [K, cols] of the caller's (or kept) operands into a new [rows, cols]. */
+  const run = (a2: tf.TensorInfo, b2: tf.TensorInfo, rows: number, cols: number): tf.TensorInfo => {
+    const guarded = guardWeights(backend, view(b2, [1, k, cols]));
     if (guarded.owned) temps.push(guarded.b);
-    return product(a2, guarded.b);
+    const out = backend.makeOutput([rows, cols], 'float32');
+    productInto(backend, a2, guarded.b, out, rows, k, cols, epilogue);
+    return out;
   };
+  const route = fastRoute(plan, transposeA, transposeB, epilogue.bias === undefined, epilogue.bias === undefined && epilogue.activation === 'linear');
   try {
-    if (batchB === 1) {
+    if (route === 'shared-right') {
       // Shared right operand: [batchA * M, K] x [K, N].
       const a3 = transposeA ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;
-      const b2 = transposeB ? keep(transpose(backend, b, [n, k], [1, 0])) : b;
-      const out = run(view(a3, [1, batchA * m, k]), view(b2, [1, k, n]));
+      let b2 = b;
+      if (transposeB) {
+        // Kept across calls (a frozen weight's dY·Wᵀ): XNNPACK then packs it once, not every call.
+        const held = transposedOperand(backend, b, n, k);
+        b2 = held.owned ? keep(held.bt) : held.bt;
+      }
+      const out = run(a3, b2, batchA * m, n);
       return { ...out, shape: outShape };
     }
-    if (batchA === 1 && foldIntoN) {
+    if (route === 'swapped') {
+      // Aᵀ·B = (Bᵀ·A)ᵀ: A [K, M] is the packed right operand as it is; B and the result are transposed.
+      const bt = keep(transpose(backend, b, [k, n], [1, 0]));
+      const wide = keep(run(bt, a, n, m));
+      const out = transpose(backend, wide, [n, m], [1, 0]);
+      return { ...out, shape: outShape };
+    }
+    if (route === 'shared-left') {
       // Shared left operand: [M, K] x [K, batchB * N], then [M, batchB, N] -> [batchB, M, N].
       const a2 = transposeA ? keep(transpose(backend, a, [k, m], [1, 0])) : a;
       const bk = transposeB
         ? keep(transpose(backend, b, [batchB, n, k], [2, 0, 1]))
         : keep(transpose(backend, b, [batchB, k, n], [1, 0, 2]));
-      const wide = keep(run(view(a2, [1, m, k]), view(bk, [1, k, batchB * n])));
+      const wide = keep(run(a2, bk, m, batchB * n));
       const out = transpose(backend, wide, [m, batchB, n], [1, 0, 2]);
       return { ...out, shape: outShape };
     }
-    // Both operands batched: one product per output slice, each operand slice a fresh tensor.
+    // Both operands batched: one product per output slice, on windows onto the operands and the output.
     const a3 = transposeA ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;
     const b3 = transposeB ? keep(transpose(backend, b, [batchB, n, k], [0, 2, 1])) : b;
     const indexA = broadcastBatchIndex(plan.outBatchShape, a.shape.slice(0, -2));
     const indexB = broadcastBatchIndex(plan.outBatchShape, b.shape.slice(0, -2));
     const out = backend.makeOutput(outShape, 'float32');
+    if (route === 'native-slices') {
+      const native = fusedFor(backend);
+      const [pa, pb, pc] = [pointer(backend, a3), pointer(backend, b3), pointer(backend, out)];
+      for (let o = 0; o < outBatch; o++) native.matmul(pa + 4 * indexA(o) * m * k, pb + 4 * indexB(o) * k * n, pc + 4 * o * m * n, m, k, n);
+      return out;
+    }
     for (let o = 0; o < outBatch; o++) {
-      const aSlice = copyRange(backend, a3, indexA(o) * m * k, [1, m, k]);
-      const bSlice = copyRange(backend, b3, indexB(o) * k * n, [1, k, n]);
-      const slice = product(aSlice, bSlice);
-      f32(backend, out).set(f32(backend, slice), o * m * n);
-      release(backend, aSlice, bSlice, slice);
+      // Fresh window ids: XNNPACK packs each b slice for its product and drops it with the window.
+      const aSlice = window(backend, a3, indexA(o) * m * k, [1, m, k]);
+      const bSlice = window(backend, b3, indexB(o) * k * n, [1, k, n]);
+      const outSlice = window(backend, out, o * m * n, [1, m, n]);
+      try {
+        productInto(backend, aSlice, bSlice, outSlice, m, k, n, epilogue);
+      } finally {
+        dropWindow(backend, aSlice);
+        dropWindow(backend, bSlice);
+        dropWindow(backend, outSlice);
+      }
     }
     return out;
   } finally {
@@ -192,21 +257,24 @@ export function preferStock(plan: MatMulPlan, transposeA: boolean, transposeB: b
   return !stockUsesXnnpack && plan.batchA === plan.batchB && plan.m * plan.k * plan.n <= STOCK_MAX_MACS_PER_SLICE;
 }
 
+/** The {@link MatMulRoute} the BatchMatMul kernel takes for `plan`. */
+export function batchMatMulRoute(plan: MatMulPlan, transposeA: boolean, transposeB: boolean): MatMulRoute {
+  return preferStock(plan, transposeA, transposeB) ? 'stock' : fastRoute(plan, transposeA, transposeB);
+}
+
 /**
- * The BatchMatMul kernel function for wasm: {@link fastBatchMatMul} with the stock kernel computing
- * each 2-D product (where it uses XNNPACK), or the stock kernel alone for tiny products.
+ * The BatchMatMul kernel function for wasm: {@link fastBatchMatMul}, or the stock kernel alone for
+ * tiny products.
  */
 export function makeBatchMatMulKernel(stock: tf.KernelFunc): tf.KernelFunc {
-  const product: (backend: WasmBackend) => Product2D = (backend) => (a2, b2) =>
-    stock({ inputs: { a: a2, b: b2 }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
   return ({ inputs, backend, attrs }) => {
     const { a, b } = requireInputs('BatchMatMul', inputs, 'a', 'b');
     const { transposeA = false, transposeB = false } = (attrs ?? {}) as unknown as Partial<tf.BatchMatMulAttrs>;
     assertFloat32('BatchMatMul', a, b);
     const wasm = backend as WasmBackend;
-    if (preferStock(planMatMul(a.shape, b.shape, transposeA, transposeB), transposeA, transposeB)) {
+    if (batchMatMulRoute(planMatMul(a.shape, b.shape, transposeA, transposeB), transposeA, transposeB) === 'stock') {
       return stock({ inputs, backend, attrs });
     }
-    return fastBatchMatMul(wasm, a, b, transposeA, transposeB, product(wasm));
+    return fastBatchMatMul(wasm, a, b, transposeA, transposeB, { activation: 'linear' });
   };
 }

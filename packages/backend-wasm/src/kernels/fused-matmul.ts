@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fastBatchMatMul, planMatMul, type Product2D } from './batch-matmul';
+import { batchMatMulRoute, fastBatchMatMul, fastRoute, planMatMul, type MatMulPlan, type MatMulRoute } from './batch-matmul';
 import { assertFloat32, callKernel, release, type WasmBackend } from './kernel-utils';
+import type { Epilogue } from './xnn-product';
 
 /** Activations XNNPACK applies inside the product (as an output clamp). */
-const CLAMP_ACTIVATIONS = new Set(['linear', 'relu', 'relu6']);
+const CLAMP_ACTIVATIONS = new Set<string>(['linear', 'relu', 'relu6'] satisfies Array<Epilogue['activation']>);
 
 /** Applies a fused activation after the product, with the wasm kernels; takes ownership of `x`. */
 function activate(
@@ -45,13 +46,30 @@ function activate(
 }
 
 /**
+ * How the `_FusedMatMul` kernel computes a product: with the bias (rank 1, length N, or none) and a
+ * linear/relu/relu6 activation fused into the XNNPACK products (`fused`), else as the BatchMatMul
+ * kernel followed by the wasm Add and activation kernels.
+ */
+export function fusedMatMulRoute(
+  plan: MatMulPlan,
+  transposeA: boolean,
+  transposeB: boolean,
+  biasShape: number[] | undefined,
+  activation: string,
+): { route: MatMulRoute; fused: boolean } {
+  const biasFusable = biasShape === undefined || (biasShape.length === 1 && biasShape[0] === plan.n);
+  if (biasFusable && CLAMP_ACTIVATIONS.has(activation)) return { route: fastRoute(plan, transposeA, transposeB, biasShape === undefined, biasShape === undefined && activation === 'linear'), fused: true };
+  return { route: batchMatMulRoute(plan, transposeA, transposeB), fused: false };
+}
+
+/**
  * The `_FusedMatMul` kernel function for wasm (used by `tf.fused.matMul`). The stock kernel only
  * uses XNNPACK for untransposed batch-1 operands and its fallback loop adds a rank-1 bias wrongly
  * for all rows but the first. Here: a rank-1 bias of length N with a linear/relu/relu6 activation is
  * fused into each 2-D XNNPACK product of {@link fastBatchMatMul}; anything else is the fast product
  * followed by the wasm Add (broadcasting bias) and activation kernels.
  */
-export function makeFusedMatMulKernel(stockFused: tf.KernelFunc): tf.KernelFunc {
+export function makeFusedMatMulKernel(): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { a, b, bias, preluActivationWeights } = inputs as unknown as tf._FusedMatMulInputs;
     const {
@@ -62,17 +80,10 @@ export function makeFusedMatMulKernel(stockFused: tf.KernelFunc): tf.KernelFunc 
     } = (attrs ?? {}) as unknown as Partial<tf._FusedMatMulAttrs>;
     assertFloat32('_FusedMatMul', a, b, bias ?? undefined, preluActivationWeights ?? undefined);
     const wasm = backend as WasmBackend;
-    const { n } = planMatMul(a.shape, b.shape, transposeA, transposeB);
-
-    const biasFusable = bias == null || (bias.shape.length === 1 && bias.shape[0] === n);
-    if (biasFusable && CLAMP_ACTIVATIONS.has(activation)) {
-      const product: Product2D = (a2, b2) =>
-        stockFused({
-          inputs: bias == null ? { a: a2, b: b2 } : { a: a2, b: b2, bias },
-          backend,
-          attrs: { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 },
-        }) as tf.TensorInfo;
-      return fastBatchMatMul(wasm, a, b, transposeA, transposeB, product, bias == null);
+    const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
+    if (fusedMatMulRoute(plan, transposeA, transposeB, bias?.shape, activation).fused) {
+      const epilogue = { bias: bias ?? undefined, activation: activation as Epilogue['activation'] };
+      return fastBatchMatMul(wasm, a, b, transposeA, transposeB, epilogue);
     }
 
     let y = callKernel('BatchMatMul', wasm, { a, b }, { transposeA, transposeB });

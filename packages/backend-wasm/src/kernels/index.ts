@@ -5,9 +5,14 @@ import { conv2DBackpropFilter } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop';
 import { makeFusedMatMulKernel } from './fused-matmul';
+import { FUSED } from './fused-names';
+import { gelu, geluGrad } from './gelu';
 import { makeIdentityKernel } from './identity';
 import { WASM } from './kernel-utils';
+import { layerNorm, layerNormGrad } from './layer-norm';
 import { makeSliceKernel, makeSplitVKernel, makeUnpackKernel } from './slice';
+import { softmaxGrad } from './softmax-grad';
+import { fusedModuleSupported } from '../fused/fused-module';
 import { unsortedSegmentSum } from './unsorted-segment-sum';
 
 /** Kernels the stock wasm backend lacks, added by {@link registerFastWasmKernels}. */
@@ -17,6 +22,15 @@ const ADDED: Record<string, tf.KernelFunc> = {
   DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
   UnsortedSegmentSum: unsortedSegmentSum,
   [CLIP_GRAD]: clipByValueGrad,
+};
+
+/** vpeft's one-pass SIMD kernels (native/fused.c), added where the engine runs wasm SIMD. */
+const FUSED_KERNELS: Record<string, tf.KernelFunc> = {
+  [FUSED.gelu]: gelu,
+  [FUSED.geluGrad]: geluGrad,
+  [FUSED.layerNorm]: layerNorm,
+  [FUSED.layerNormGrad]: layerNormGrad,
+  [FUSED.softmaxGrad]: softmaxGrad,
 };
 
 /** Stock kernels replaced by {@link registerFastWasmKernels}, and how to build the replacement from them. */
@@ -46,7 +60,8 @@ export function fastWasmKernelsRegistered(): boolean {
  * instead of copying it, and the kernels the stock
  * backend lacks — `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`,
  * `DepthwiseConv2dNativeBackpropFilter`, `UnsortedSegmentSum` (the gradients of conv2d, depthwiseConv2d
- * and gather). Idempotent; a missing kernel that tfjs later ships itself is left alone. Called on
+ * and gather) — and, where the engine runs wasm SIMD, the one-pass kernels of native/fused.c that
+ * `@vpeft/core`'s GELU and LayerNorm and the Softmax gradient use ({@link FUSED}). Idempotent; a missing kernel that tfjs later ships itself is left alone. Called on
  * import of `@vpeft/backend-wasm` (before or after the wasm backend initialises: the stock
  * kernels' `setupFunc`s are kept, and tfjs runs them when the backend starts).
  */
@@ -60,7 +75,8 @@ export function registerFastWasmKernels(): void {
     tf.registerKernel({ kernelName: name, backendName: WASM, setupFunc: stock.setupFunc, kernelFunc: build(stock.kernelFunc) });
     stockConfigs.set(name, stock);
   }
-  for (const [name, kernelFunc] of Object.entries(ADDED)) {
+  const toAdd = fusedModuleSupported() ? { ...ADDED, ...FUSED_KERNELS } : ADDED;
+  for (const [name, kernelFunc] of Object.entries(toAdd)) {
     if (added.has(name) || tf.getKernel(name, WASM) !== undefined) continue;
     tf.registerKernel({ kernelName: name, backendName: WASM, kernelFunc });
     added.add(name);

@@ -76,3 +76,12 @@ export function requireInputs<K extends string>(
   }
   return out;
 }
+
+/** Throws unless the tensor infos all have the shape of the first. */
+export function assertSameShape(kernel: string, first: tf.TensorInfo, ...rest: tf.TensorInfo[]): void {
+  for (const info of rest) {
+    if (!tf.util.arraysEqual(first.shape, info.shape)) {
+      throw new Error(`vpeft wasm ${kernel}: shapes [${first.shape}] and [${info.shape}] differ`);
+    }
+  }
+}
