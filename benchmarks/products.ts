@@ -114,7 +114,7 @@ function describe(kernel: string, inputs: tf.NamedTensorInfoMap, attrs: Record<s
     transposeB,
     bias: bias != null,
     route,
-    transposes: route === 'stock' ? 0 : Number(transposeA) + Number(transposeB) + Number(route === 'shared-left'),
+    transposes: route === 'stock' ? 0 : Number(transposeA && route !== 'native-slices') + Number(transposeB) + Number(route === 'shared-left'),
     packs,
     flops: 2 * plan.outBatch * plan.m * plan.k * plan.n,
     ms,

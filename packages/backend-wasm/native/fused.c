@@ -230,17 +230,18 @@ EXPORT(softmax_grad) void softmax_grad(const float* y, const float* dy, float* d
   }
 }
 
-// ---- Matrix product c[m, n] = a[m, k] · b[k, n] (row-major, no transposes), for attention's slices. ----
+// ---- Matrix product c[m, n] = a[m, k] · b[k, n] (or aᵀ · b, a stored [k, m]), for attention's slices. ----
 // XNNPACK packs its right operand for every product at 15-50 ns per element: with attention's small
 // slices (ViT-Ti: 197x64 · 64x197) the packing costs a third of the product. This kernel reads b as it
 // is: 4x8 tiles of c held in eight f32x4 accumulators over k, then 4x4, 4x1, and single rows at the
-// edges. Each element is a float32 sum in k order, as a plain loop computes it. k >= 1 (the caller
+// edges. a's element (i, p) is a[i·si + p·sp]: (si, sp) = (k, 1), or (1, m) for aᵀ (read in place,
+// no transpose). Each element is a float32 sum in k order, as a plain loop computes it. k >= 1 (the caller
 // returns zeros for k = 0); the accumulators start from the first term, so no path stores constant
 // zeros (clang would turn such stores into a memset call, which this module has no libc for).
-static inline void rows4(const float* a, const float* b, float* c, int k, int n) {
-  const float* a1 = a + k;
-  const float* a2 = a1 + k;
-  const float* a3 = a2 + k;
+static inline void rows4(const float* a, const float* b, float* c, int k, int n, int si, int sp) {
+  const float* a1 = a + si;
+  const float* a2 = a1 + si;
+  const float* a3 = a2 + si;
   int j = 0;
   for (; j + 8 <= n; j += 8) {
     f4 b0 = load(b + j), b1 = load(b + j + 4);
@@ -251,16 +252,16 @@ static inline void rows4(const float* a, const float* b, float* c, int k, int n)
     for (int p = 1; p < k; p++, bp += n) {
       b0 = load(bp);
       b1 = load(bp + 4);
-      f4 x = splat(a[p]);
+      f4 x = splat(a[(long)p * sp]);
       c00 = add(c00, mul(x, b0));
       c01 = add(c01, mul(x, b1));
-      x = splat(a1[p]);
+      x = splat(a1[(long)p * sp]);
       c10 = add(c10, mul(x, b0));
       c11 = add(c11, mul(x, b1));
-      x = splat(a2[p]);
+      x = splat(a2[(long)p * sp]);
       c20 = add(c20, mul(x, b0));
       c21 = add(c21, mul(x, b1));
-      x = splat(a3[p]);
+      x = splat(a3[(long)p * sp]);
       c30 = add(c30, mul(x, b0));
       c31 = add(c31, mul(x, b1));
     }
@@ -280,10 +281,10 @@ static inline void rows4(const float* a, const float* b, float* c, int k, int n)
     const float* bp = b + j + n;
     for (int p = 1; p < k; p++, bp += n) {
       b0 = load(bp);
-      c0 = add(c0, mul(splat(a[p]), b0));
-      c1 = add(c1, mul(splat(a1[p]), b0));
-      c2 = add(c2, mul(splat(a2[p]), b0));
-      c3 = add(c3, mul(splat(a3[p]), b0));
+      c0 = add(c0, mul(splat(a[(long)p * sp]), b0));
+      c1 = add(c1, mul(splat(a1[(long)p * sp]), b0));
+      c2 = add(c2, mul(splat(a2[(long)p * sp]), b0));
+      c3 = add(c3, mul(splat(a3[(long)p * sp]), b0));
     }
     store(c + j, c0);
     store(c + n + j, c1);
@@ -295,10 +296,10 @@ static inline void rows4(const float* a, const float* b, float* c, int k, int n)
     float s0 = a[0] * bv, s1 = a1[0] * bv, s2 = a2[0] * bv, s3 = a3[0] * bv;
     for (int p = 1; p < k; p++) {
       bv = b[(long)p * n + j];
-      s0 += a[p] * bv;
-      s1 += a1[p] * bv;
-      s2 += a2[p] * bv;
-      s3 += a3[p] * bv;
+      s0 += a[(long)p * sp] * bv;
+      s1 += a1[(long)p * sp] * bv;
+      s2 += a2[(long)p * sp] * bv;
+      s3 += a3[(long)p * sp] * bv;
     }
     c[j] = s0;
     c[n + j] = s1;
@@ -307,14 +308,14 @@ static inline void rows4(const float* a, const float* b, float* c, int k, int n)
   }
 }
 
-static inline void row1(const float* a, const float* b, float* c, int k, int n) {
+static inline void row1(const float* a, const float* b, float* c, int k, int n, int sp) {
   int j = 0;
   for (; j + 8 <= n; j += 8) {
     f4 x = splat(a[0]);
     f4 c0 = mul(x, load(b + j)), c1 = mul(x, load(b + j + 4));
     const float* bp = b + j + n;
     for (int p = 1; p < k; p++, bp += n) {
-      x = splat(a[p]);
+      x = splat(a[(long)p * sp]);
       c0 = add(c0, mul(x, load(bp)));
       c1 = add(c1, mul(x, load(bp + 4)));
     }
@@ -323,14 +324,15 @@ static inline void row1(const float* a, const float* b, float* c, int k, int n) 
   }
   for (; j < n; j++) {
     float s = a[0] * b[j];
-    for (int p = 1; p < k; p++) s += a[p] * b[(long)p * n + j];
+    for (int p = 1; p < k; p++) s += a[(long)p * sp] * b[(long)p * n + j];
     c[j] = s;
   }
 }
 
-EXPORT(matmul) void matmul(const float* a, const float* b, float* c, int m, int k, int n) {
+EXPORT(matmul) void matmul(const float* a, const float* b, float* c, int m, int k, int n, int transpose_a) {
   if (k <= 0) return;
+  int si = transpose_a ? 1 : k, sp = transpose_a ? m : 1;
   int i = 0;
-  for (; i + 4 <= m; i += 4) rows4(a + (long)i * k, b, c + (long)i * n, k, n);
-  for (; i < m; i++) row1(a + (long)i * k, b, c + (long)i * n, k, n);
+  for (; i + 4 <= m; i += 4) rows4(a + (long)i * si, b, c + (long)i * n, k, n, si, sp);
+  for (; i < m; i++) row1(a + (long)i * si, b, c + (long)i * n, k, n, sp);
 }

@@ -99,14 +99,15 @@ describe('fast wasm BatchMatMul', () => {
     await expectMatchesCpu(f);
   });
 
-  it('computes per-slice products in place for ViT attention shapes (6 slices of 197x64 · (197x64)ᵀ, then · 197x64)', async () => {
+  it('computes per-slice products in place for ViT attention shapes (6 slices of 197x64 · (197x64)ᵀ, then (ᵀ) · 197x64)', async () => {
     // One product per slice on windows onto the operands and the output: every slice must land at
     // its own offset. Sums of 64 and 197 products of values in [-1, 1): float32 error ~1e-6 relative.
     const q = data([6, 197, 64], 51);
     const k = data([6, 197, 64], 52);
     await expectMatchesCpu(() => {
       const scores = tf.matMul(t(q), t(k), false, true);
-      return [scores, tf.matMul(scores, t(k))];
+      // p·v, and the gradient form scoresᵀ·k (the left operand read transposed in place).
+      return [scores, tf.matMul(scores, t(k)), tf.matMul(scores, t(k), true, false)];
     });
   });
 

@@ -9,7 +9,7 @@ export interface FusedExports {
   layer_norm(x: number, gamma: number, beta: number, y: number, xhat: number, rstd: number, rows: number, cols: number, eps: number): void;
   layer_norm_grad(dy: number, xhat: number, rstd: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number): void;
   softmax_grad(y: number, dy: number, dx: number, rows: number, cols: number): void;
-  matmul(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  matmul(a: number, b: number, c: number, m: number, k: number, n: number, transposeA: number): void;
 }
 
 /** The module's bytes (no `node:` import, no file: the browser bundle decodes them the same way). */

@@ -217,16 +217,20 @@ export function fastBatchMatMul(
       const out = transpose(backend, wide, [m, batchB, n], [1, 0, 2]);
       return { ...out, shape: outShape };
     }
-    // Both operands batched: one product per output slice, on windows onto the operands and the output.
-    const a3 = transposeA ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;
+    // Both operands batched: one product per output slice (the native kernel reads a transposed left
+    // operand in place), on windows onto the operands and the output for XNNPACK.
+    const native = route === 'native-slices';
+    const a3 = transposeA && !native ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;
     const b3 = transposeB ? keep(transpose(backend, b, [batchB, n, k], [0, 2, 1])) : b;
     const indexA = broadcastBatchIndex(plan.outBatchShape, a.shape.slice(0, -2));
     const indexB = broadcastBatchIndex(plan.outBatchShape, b.shape.slice(0, -2));
     const out = backend.makeOutput(outShape, 'float32');
-    if (route === 'native-slices') {
-      const native = fusedFor(backend);
+    if (native) {
+      const kernels = fusedFor(backend);
       const [pa, pb, pc] = [pointer(backend, a3), pointer(backend, b3), pointer(backend, out)];
-      for (let o = 0; o < outBatch; o++) native.matmul(pa + 4 * indexA(o) * m * k, pb + 4 * indexB(o) * k * n, pc + 4 * o * m * n, m, k, n);
+      for (let o = 0; o < outBatch; o++) {
+        kernels.matmul(pa + 4 * indexA(o) * m * k, pb + 4 * indexB(o) * k * n, pc + 4 * o * m * n, m, k, n, transposeA ? 1 : 0);
+      }
       return out;
     }
     for (let o = 0; o < outBatch; o++) {
