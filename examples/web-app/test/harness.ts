@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
 import { build, preview, type PreviewServer } from 'vite';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '@vpeft/core';
 import { BUNDLED_DIGITS } from '../src/bundled-task';
 
 /** The app's folder. */
@@ -74,9 +75,12 @@ export function collectErrors(page: Page): string[] {
   return errors;
 }
 
-/** Opens the app on `backend` and waits until the backend is up; returns what it says it runs on. */
-export async function openApp(page: Page, url: string, backend: string): Promise<string> {
-  await page.goto(`${url}?backend=${backend}`, { waitUntil: 'load' });
+/**
+ * Opens the app on `backend` (with any other query `params`, e.g. `{ threads: '2' }`) and waits until
+ * the backend is up; returns what it says it runs on.
+ */
+export async function openApp(page: Page, url: string, backend: string, params: Record<string, string> = {}): Promise<string> {
+  await page.goto(`${url}?${new URLSearchParams({ backend, ...params })}`, { waitUntil: 'load' });
   await page.waitForFunction(() => (globalThis as { vpeft?: unknown }).vpeft !== undefined);
   await page.evaluate(() => (globalThis as unknown as { vpeft: { backend: Promise<unknown> } }).vpeft.backend);
   return page.$eval('#backend-info', (e) => e.textContent ?? '');
@@ -148,6 +152,15 @@ export async function uploadAdapter(page: Page, paths: string[]): Promise<string
   const status = await page.$eval('#adapter-status', (e) => e.textContent ?? '');
   if (!status.startsWith('loaded:')) throw new Error(`loading the adapter failed in the page: ${status}`);
   return status;
+}
+
+/** Downloads the page's adapter into `dir` (Chrome's download behaviour) and waits for both files; returns their paths. */
+export async function exportAdapter(page: Page, dir: string): Promise<string[]> {
+  const cdp = await page.createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
+  await page.click('#export');
+  await waitForFiles(dir, [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]);
+  return [join(dir, ADAPTER_CONFIG_FILE), join(dir, ADAPTER_WEIGHTS_FILE)];
 }
 
 /** The bundled task's held-out digits as the page has them (8-bit grey / 255), read from the `mnist` package. */

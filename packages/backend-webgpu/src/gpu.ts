@@ -23,6 +23,15 @@ const DAWN_PACKAGE = 'webgpu';
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
 
 /**
+ * Whether a GPU's description (a WebGPU adapter's vendor/architecture/description, or a WebGL
+ * renderer string such as `ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device ...))`) names a CPU
+ * implementation: SwiftShader, llvmpipe/lavapipe, Microsoft's basic renderer.
+ */
+export function isSoftwareDevice(description: string): boolean {
+  return SOFTWARE.test(description);
+}
+
+/**
  * `navigator.gpu`: the browser's own; in Node, Dawn's from the npm `webgpu` package (an optional
  * dependency), installed as `navigator.gpu` with the WebGPU globals (`GPUBufferUsage`, ...) that
  * `@tensorflow/tfjs-backend-webgpu` reads. Undefined when neither exists.
@@ -54,6 +63,6 @@ export async function describeAdapter(gpu: GpuLike): Promise<WebGpuAdapterInfo |
   const vendor = info.vendor ?? '';
   const architecture = info.architecture ?? '';
   const description = info.description || [vendor, architecture, info.device].filter(Boolean).join(' ');
-  const software = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || SOFTWARE.test(`${vendor} ${architecture} ${description}`);
+  const software = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || isSoftwareDevice(`${vendor} ${architecture} ${description}`);
   return { vendor, architecture, description, software };
 }

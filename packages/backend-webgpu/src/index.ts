@@ -9,4 +9,4 @@
  * `OffscreenCanvas`, which Node lacks.
  */
 export { prepareWebGpu, webGpuAdapter } from './provider';
-export { findGpu, describeAdapter, type WebGpuAdapterInfo } from './gpu';
+export { findGpu, describeAdapter, isSoftwareDevice, type WebGpuAdapterInfo } from './gpu';
