@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadMobileNetV2, MOBILENET_V2 } from '@vpeft/backbone-layers';
 import { loadViT, type Backbone } from '@vpeft/core';
-import { vtabTransform } from '@vpeft/datasets';
+import { backboneTransform } from '@vpeft/datasets';
 import { mnistToImages, PRETRAINED_VIT_MNIST } from '@vpeft/pretrained';
 import weightsUrl from '@vpeft/pretrained/weights/vit_tiny_patch7_28_mnist04.safetensors?url';
 import modelUrl from 'virtual:mobilenet-v2-model';
@@ -39,8 +39,11 @@ export const MNIST_VIT: BackboneChoice = {
   },
 };
 
-/** The MobileNetV2's input transform: the one Node's bench builds from the same `MOBILENET_V2` fields. */
-const MOBILENET_TRANSFORM = vtabTransform({ size: MOBILENET_V2.imageSize, normalization: MOBILENET_V2.normalization });
+/**
+ * The MobileNetV2's input transform: the VTAB pipeline at its input size, normalised as it declares
+ * ([0, 1]) — the same `backboneTransform` that `vpeft train`/`eval`/`bench` build from the loaded backbone.
+ */
+const MOBILENET_TRANSFORM = backboneTransform({ pipeline: 'vtab' }, MOBILENET_V2, { train: false });
 
 let mobileNetArtifacts: Promise<tf.io.ModelArtifacts> | undefined;
 
@@ -50,7 +53,7 @@ let mobileNetArtifacts: Promise<tf.io.ModelArtifacts> | undefined;
  */
 export const MOBILENET: BackboneChoice = {
   name: MOBILENET_V2.name,
-  label: `MobileNetV2 (nsfwjs, ${MOBILENET_V2.imageSize}x${MOBILENET_V2.imageSize})`,
+  label: `MobileNetV2 (nsfwjs, ${MOBILENET_V2.inputShape[0]}x${MOBILENET_V2.inputShape[1]})`,
   description:
     'MobileNetV2 (alpha 1.0) from the nsfwjs npm package: ImageNet weights fine-tuned by the nsfwjs authors, uint8-quantised; its 5-class head dropped (1280-d features). Images become 224x224 RGB in [0, 1]. A CNN: methods that need tokens or attention do not apply.',
   prepare: (source) => toRgb(source, MOBILENET_TRANSFORM),

@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { applyPeft, describeBackend, initBackend, mulberry32, type Backbone } from '@vpeft/core';
-import { batchCount, batches, emoji, vtabTransform, type ImageDataset } from '@vpeft/datasets';
+import { backboneTransform, batchCount, batches, emoji, type ImageDataset } from '@vpeft/datasets';
 import { bitfit } from '@vpeft/method-bitfit';
 import { lora } from '@vpeft/method-lora';
 import { evaluate, fit } from '@vpeft/train';
@@ -49,7 +49,7 @@ const RUNS = {
 if (!(values.method! in RUNS)) throw new Error(`--method: expected one of ${Object.keys(RUNS).join(', ')}, got "${values.method}"`);
 const run = RUNS[values.method as keyof typeof RUNS];
 const backend = await initBackend();
-const transform = vtabTransform({ size: MOBILENET_V2.imageSize, normalization: MOBILENET_V2.normalization });
+const transform = backboneTransform({ pipeline: 'vtab' }, MOBILENET_V2, { train: false });
 const [train, val, test] = await Promise.all([emoji('train800'), emoji('val200'), emoji('test')]);
 
 async function features(backbone: Backbone, dataset: ImageDataset): Promise<{ x: tf.Tensor2D; y: tf.Tensor1D }> {

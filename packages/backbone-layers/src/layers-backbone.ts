@@ -7,6 +7,7 @@ import {
   type Backbone,
   type BackboneConfig,
   type BackboneForwardOptions,
+  type InputNormalization,
   type ParameterRole,
   type SiteInfo,
   type SiteRunner,
@@ -36,6 +37,11 @@ export interface LayersModelBackboneOptions {
    * MobileNetV2) and the features layer.
    */
   taps?: readonly string[];
+  /**
+   * The input normalisation the model's weights expect (see `Backbone.inputNormalization`).
+   * Default: none declared, i.e. the benchmark's ImageNet mean/std.
+   */
+  inputNormalization?: InputNormalization;
 }
 
 /** Config of a {@link LayersModelBackbone}; stored in adapters to check they match. */
@@ -88,6 +94,7 @@ export class LayersModelBackbone implements Backbone {
   readonly parameters = new ParameterStore();
   readonly inputShape: readonly [number, number, number];
   readonly featureDim: number;
+  readonly inputNormalization?: InputNormalization;
   private readonly nodes: Node[];
   private readonly inputName: string;
   private readonly siteList: SiteInfo[];
@@ -102,6 +109,7 @@ export class LayersModelBackbone implements Backbone {
       throw new VpeftError(`${options.name}: expected an NHWC image input with fixed size, got [${shape.join(', ')}]`);
     }
     this.inputShape = [shape[1]!, shape[2]!, shape[3]!];
+    if (options.inputNormalization) this.inputNormalization = options.inputNormalization;
     const byName = new Map(model.layers.map((l) => [l.name, l]));
     const inboundOf = (layer: tfl.layers.Layer): string[] => {
       const nodes = (layer as unknown as { inboundNodes: Array<{ inboundLayers: tfl.layers.Layer[] }> }).inboundNodes;

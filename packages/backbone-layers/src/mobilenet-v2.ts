@@ -1,19 +1,21 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { InputNormalization } from '@vpeft/core';
 import { LayersModelBackbone } from './layers-backbone';
 
 /**
  * The MobileNetV2 of `nsfwjs@4` as a vpeft backbone: its registered name, the layer whose output is
- * the features (its 5-class head is dropped), and its input — `imageSize` x `imageSize` RGB with
- * `normalization` (a `@vpeft/datasets` transform's normalisation: `unit` is RGB scaled to [0, 1],
- * as nsfwjs feeds it). Node's bench and the web app build their transforms from these fields.
+ * the features (its 5-class head is dropped), and its input — `inputShape` RGB with
+ * `inputNormalization` mean 0, std 1, i.e. pixels scaled to [0, 1], as nsfwjs feeds it. The loaded
+ * backbone declares the same normalisation; `backboneTransform` (`@vpeft/datasets`) builds every
+ * caller's preprocessing from it (or from this descriptor before the weights are loaded).
  */
 export const MOBILENET_V2 = {
   name: 'mobilenet_v2',
   featuresLayer: 'flatten_1',
-  imageSize: 224,
-  normalization: 'unit',
-} as const;
+  inputShape: [224, 224, 3],
+  inputNormalization: { mean: [0, 0, 0], std: [1, 1, 1] },
+} as const satisfies { name: string; featuresLayer: string; inputShape: readonly [number, number, number]; inputNormalization: InputNormalization };
 
 /**
  * Loads the nsfwjs MobileNetV2 as backbone `mobilenet_v2` from a tfjs model: the URL of its
@@ -23,5 +25,6 @@ export const MOBILENET_V2 = {
  */
 export async function loadMobileNetV2(source: string | tf.io.IOHandler): Promise<LayersModelBackbone> {
   const model = await tfl.loadLayersModel(source);
-  return new LayersModelBackbone(model, { name: MOBILENET_V2.name, featuresLayer: MOBILENET_V2.featuresLayer });
+  const { name, featuresLayer, inputNormalization } = MOBILENET_V2;
+  return new LayersModelBackbone(model, { name, featuresLayer, inputNormalization });
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { applyPeft, type Backbone, type PeftModel } from '@vpeft/core';
-import { batchCount, batches, defaultTransform, featureSource, type ImageDataset } from '@vpeft/datasets';
+import { backboneTransform, batchCount, batches, featureSource, type ImageDataset } from '@vpeft/datasets';
 import { evaluate, fit, prepareFeatureCache, type CachedSplit, type FeatureCacheOptions, type FitResult, type ProgressEvent } from '@vpeft/train';
 import type { HyperParameters, HyperPoint } from './hyper';
 import { configureVariant, type MethodVariant } from './methods';
@@ -38,14 +38,9 @@ export interface RunOutcome {
   release(): void;
 }
 
-function evalTransform(dataset: ImageDataset, backbone: Backbone) {
-  const [h, w] = backbone.inputShape;
-  return defaultTransform(dataset.pipeline, { train: false, size: [h, w] });
-}
-
 function evalBatches(dataset: ImageDataset, backbone: Backbone, batchSize: number, cached?: CachedSplit) {
   if (cached) return cached.evalData(Math.max(batchSize, 64));
-  const transform = evalTransform(dataset, backbone);
+  const transform = backboneTransform(dataset, backbone, { train: false });
   return () => batches(dataset, { batchSize: Math.max(batchSize, 64), transform });
 }
 
@@ -65,15 +60,14 @@ export async function trainRun(request: RunRequest): Promise<RunOutcome> {
     tf.dispose(saved);
     model.dispose();
   };
-  const [h, w] = backbone.inputShape;
-  const trainTransform = defaultTransform(train.pipeline, { train: true, size: [h, w] });
+  const trainTransform = backboneTransform(train, backbone, { train: true });
   const started = performance.now();
   try {
     const held = [...(request.eval ? [request.eval.data] : []), ...(request.scored ?? [])];
     const cache =
       request.cache === false
         ? undefined
-        : await prepareFeatureCache(model, [featureSource(train, trainTransform), ...held.map((d) => featureSource(d, evalTransform(d, backbone)))], request.cache);
+        : await prepareFeatureCache(model, [featureSource(train, trainTransform), ...held.map((d) => featureSource(d, backboneTransform(d, backbone, { train: false })))], request.cache);
     if (cache) request.onNote?.(cache.line);
     const cachedOf = (dataset: ImageDataset) => cache?.splits?.[1 + held.indexOf(dataset)];
     const cachedTrain = cache?.splits?.[0];

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import type { Backbone, MethodInstance } from '@vpeft/core';
-import { batches } from '@vpeft/datasets';
+import { backboneTransform, batches } from '@vpeft/datasets';
 import { createMultiTaskModel, datasetTaskSource, deltaM, fitMultiTask, formatMultiTaskSummary, type MultiTaskFitResult, type MultiTaskSummary } from '@vpeft/multitask';
 import { evaluate } from '@vpeft/train';
 import type { TaskData } from './data-spec';
 import type { MultiTaskSpec } from './multitask-spec';
 import type { Output } from './output';
 import { formatProgress } from './progress-line';
-import { recipeFitOptions, transformFor, type Recipe } from './run-training';
+import { recipeFitOptions, type Recipe } from './run-training';
 
 /** One task's results in a multi-task run. */
 export interface TaskReport {
@@ -68,8 +68,8 @@ export async function runMultiTask(
   const result = await fitMultiTask(
     model,
     {
-      train: eachTask((t) => datasetTaskSource(t.train, transformFor(t.train, backbone, true))),
-      val: eachTask((t) => () => batches(t.val, { batchSize: evalBatchSize, transform: transformFor(t.val, backbone, false) })),
+      train: eachTask((t) => datasetTaskSource(t.train, backboneTransform(t.train, backbone, { train: true }))),
+      val: eachTask((t) => () => batches(t.val, { batchSize: evalBatchSize, transform: backboneTransform(t.val, backbone, { train: false }) })),
     },
     {
       ...recipeFitOptions(recipe),
@@ -85,7 +85,7 @@ export async function runMultiTask(
   const tasks: TaskReport[] = [];
   for (const t of spec.tasks) {
     const task = data.get(t.name)!;
-    const test = await evaluate(model.task(t.name), batches(task.test, { batchSize: evalBatchSize, transform: transformFor(task.test, backbone, false) }));
+    const test = await evaluate(model.task(t.name), batches(task.test, { batchSize: evalBatchSize, transform: backboneTransform(task.test, backbone, { train: false }) }));
     const single = options.baselines?.[t.name];
     tasks.push({
       task: t.name,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { applyPeft, compose, type Backbone, type MethodInstance, type PeftModel } from '@vpeft/core';
-import { batchCount, batches, featureSource, fgvcTransform, vtabTransform, type ImageDataset, type ImageTransform } from '@vpeft/datasets';
+import { backboneTransform, batchCount, batches, featureSource, type ImageTransform } from '@vpeft/datasets';
 import {
   chooseWorkers,
   createDataParallelTrainer,
@@ -59,12 +59,6 @@ export function recipeFitOptions(recipe: Recipe) {
   };
 }
 
-/** The benchmark preprocessing of a dataset at the backbone's input size (augmenting FGVC training images). */
-export function transformFor(dataset: ImageDataset, backbone: Backbone, train: boolean): ImageTransform {
-  const [h, w] = backbone.inputShape;
-  return dataset.pipeline === 'fgvc' ? fgvcTransform({ train, size: [h, w] }) : vtabTransform({ size: [h, w] });
-}
-
 /**
  * Applies `methods` to `backbone`, trains on `task.train` with best-on-validation selection
  * (val200), restores the best weights, scores `task.test`, and saves the adapter under `outDir`.
@@ -82,8 +76,8 @@ export async function runTraining(
   const summary = model.summary();
   const started = performance.now();
   const skip = options.skip?.batchOptions() ?? {};
-  const trainTransform = transformFor(task.train, backbone, true);
-  const evalTransform = transformFor(task.val, backbone, false);
+  const trainTransform = backboneTransform(task.train, backbone, { train: true });
+  const evalTransform = backboneTransform(task.val, backbone, { train: false });
   const cache = await featureCache(model, task, trainTransform, evalTransform, skip, out, label, options.cache);
   const [cachedTrain, cachedVal, cachedTest] = cache?.splits ?? [];
   let dataParallel: DataParallelTrainer | undefined;

@@ -27,7 +27,7 @@ export * from './sites/site';
 export { matchSites, summarizeSiteNames, isRoleSelector } from './sites/match-sites';
 export { insertTokens, replaceTokens } from './sites/token-sequence';
 export { TapRecorder } from './sites/tap-recorder';
-export type { Backbone, BackboneConfig, BackboneForwardOptions } from './backbone/backbone';
+export type { Backbone, BackboneConfig, BackboneForwardOptions, InputNormalization } from './backbone/backbone';
 export { isFrozenOutput, inputBatchSize, sliceInput, inputTensors, type FrozenOutput, type FrozenPartInfo, type NoFrozenPart, type BackboneInput } from './backbone/frozen-output';
 export {
   defineBackbone,

@@ -125,6 +125,25 @@ export function defaultTransform(pipeline: 'vtab' | 'fgvc', options: { train: bo
   return pipeline === 'fgvc' ? fgvcTransform(options) : vtabTransform(options);
 }
 
+/**
+ * What {@link backboneTransform} reads of a backbone (structurally `@vpeft/core`'s `Backbone`):
+ * its input size `[height, width, channels]` and the normalisation its weights expect (absent: ImageNet).
+ */
+export interface TransformTarget {
+  readonly inputShape: readonly [number, number, number];
+  readonly inputNormalization?: { readonly mean: Rgb; readonly std: Rgb };
+}
+
+/**
+ * The benchmark preprocessing of a dataset for a backbone — the one place the CLI (`train`, `eval`,
+ * multi-task), the bench and the web app build it: the dataset's pipeline ({@link defaultTransform};
+ * FGVC augments when `train`) at the backbone's input size, normalised as the backbone declares.
+ */
+export function backboneTransform(dataset: { readonly pipeline: 'vtab' | 'fgvc' }, backbone: TransformTarget, options: { readonly train: boolean }): ImageTransform {
+  const [height, width] = backbone.inputShape;
+  return defaultTransform(dataset.pipeline, { train: options.train, size: [height, width], normalization: backbone.inputNormalization ?? 'imagenet' });
+}
+
 /** Python's `round` (half to even), as torchvision's centre crop uses. */
 function roundHalfEven(x: number): number {
   const r = Math.round(x);

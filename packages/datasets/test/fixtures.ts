@@ -19,6 +19,12 @@ export async function writeSolidImage(path: string, rgb: readonly number[], widt
   await encoded.toFile(path);
 }
 
+/** Writes RGB bytes (`height x width x 3`) as a lossless PNG. */
+export async function writeRgbPng(path: string, data: Uint8Array, width: number, height: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(path);
+}
+
 /** A fresh temp folder; call the returned cleanup in afterAll. */
 export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), `vpeft-datasets-${prefix}-`));

@@ -7,11 +7,13 @@ import {
   IMAGENET_MEAN,
   IMAGENET_STD,
   ImageDecodeError,
+  backboneTransform,
   cropImage,
   decodeImage,
   fgvcTransform,
   mulberry32,
   normalizeInto,
+  pipelineKey,
   planCrop,
   shorterSideSize,
   vtabTransform,
@@ -107,6 +109,24 @@ describe('transforms', () => {
     expect(fgvcTransform({ train: true })).toMatchObject({ resize: { mode: 'shorter-side', size: 256 }, crop: 'random', flipProbability: 0.5, height: 224 });
     expect(fgvcTransform({ train: false })).toMatchObject({ resize: { mode: 'shorter-side', size: 256 }, crop: 'center', flipProbability: 0 });
     expect(fgvcTransform({ train: false, size: 64 }).resize).toEqual({ mode: 'shorter-side', size: 73 });
+  });
+
+  it('backboneTransform: the dataset pipeline at the backbone input size, normalised as the backbone declares (ImageNet when it does not)', () => {
+    const vit = { inputShape: [32, 48, 3] as const };
+    const unit = { inputShape: [32, 48, 3] as const, inputNormalization: { mean: [0, 0, 0] as const, std: [1, 1, 1] as const } };
+    const vtab = { pipeline: 'vtab' as const };
+    const fgvc = { pipeline: 'fgvc' as const };
+    expect(backboneTransform(vtab, vit, { train: true })).toEqual(vtabTransform({ size: [32, 48] }));
+    expect(backboneTransform(vtab, vit, { train: false })).toMatchObject({ height: 32, width: 48, mean: IMAGENET_MEAN, std: IMAGENET_STD });
+    expect(backboneTransform(vtab, unit, { train: false })).toMatchObject({ height: 32, width: 48, mean: [0, 0, 0], std: [1, 1, 1] });
+    expect(backboneTransform(fgvc, unit, { train: true })).toEqual(fgvcTransform({ train: true, size: [32, 48], normalization: 'unit' }));
+    expect(backboneTransform(fgvc, vit, { train: false })).toEqual(fgvcTransform({ train: false, size: [32, 48] }));
+    // The feature cache keys its rows by the pipeline: the two normalisations never share rows.
+    expect(pipelineKey(backboneTransform(vtab, unit, { train: false }))).not.toBe(pipelineKey(backboneTransform(vtab, vit, { train: false })));
+    // Unit normalisation writes v / 255.
+    const out = new Float32Array(3);
+    normalizeInto({ data: Uint8Array.from([0, 51, 255]), width: 1, height: 1 }, backboneTransform(vtab, { ...unit, inputShape: [1, 1, 3] }, { train: false }), out, 0);
+    expect(Array.from(out)).toEqual([0, Math.fround(51 / 255), 1]);
   });
 
   // A 10 x 6 image whose R channel is the column and G the row.

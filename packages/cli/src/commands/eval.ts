@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadTaskModel, MULTITASK_CONFIG_FILE, readMultiTaskConfig, TaskError } from '@vpeft/multitask';
 import { loadPeftModel } from '@vpeft/core';
 import { startBackend } from '../start-backend';
-import { batches, vtabTransform, fgvcTransform } from '@vpeft/datasets';
+import { backboneTransform, batches } from '@vpeft/datasets';
 import { evaluate } from '@vpeft/train';
 import { resolveBackbone } from '../backbones';
 import { loadTaskData } from '../data-spec';
@@ -76,8 +76,7 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
   model.merge();
   const dataset = values.split === 'val' ? task.val : task.test;
   skip.addLoaded([dataset]);
-  const [h, w] = backbone.inputShape;
-  const transform = dataset.pipeline === 'fgvc' ? fgvcTransform({ train: false, size: [h, w] }) : vtabTransform({ size: [h, w] });
+  const transform = backboneTransform(dataset, backbone, { train: false });
   const result = await evaluate(model, batches(dataset, { batchSize: Number(values['batch-size']), transform, ...skip.batchOptions() }), {
     total: dataset.samples.length,
     onProgress: evalProgress(out, `eval ${values.split}`),

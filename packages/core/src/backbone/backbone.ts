@@ -10,6 +10,16 @@ export interface BackboneConfig {
   readonly [key: string]: unknown;
 }
 
+/**
+ * The per-channel normalisation a backbone's weights expect of its input, as timm's
+ * `pretrained_cfg` mean/std: pixels scaled to [0, 1], then `(pixel - mean[c]) / std[c]`, channels RGB.
+ * `{ mean: [0, 0, 0], std: [1, 1, 1] }` is plain [0, 1] scaling (e.g. nsfwjs's MobileNetV2).
+ */
+export interface InputNormalization {
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+}
+
 /** Options for a backbone forward pass. */
 export interface BackboneForwardOptions {
   /** Training mode: drop-path/dropout active, and no per-block tidy (the tape needs intermediates). */
@@ -29,6 +39,12 @@ export interface Backbone {
   readonly inputShape: readonly [number, number, number];
   /** Width of the features `forward` returns. */
   readonly featureDim: number;
+  /**
+   * The input normalisation the weights were trained with, which every caller's preprocessing must
+   * apply (the dataset transforms read it). Absent: the benchmark's ImageNet mean/std
+   * (`[0.485, 0.456, 0.406]` / `[0.229, 0.224, 0.225]`), as V-PEFT/VPT normalise for ViT and Swin.
+   */
+  readonly inputNormalization?: InputNormalization;
   readonly parameters: ParameterStore;
   sites(): SiteInfo[];
   /**
