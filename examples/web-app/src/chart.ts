@@ -29,7 +29,7 @@ export class TrainingChart {
     const { canvas } = this;
     const context = canvas.getContext('2d')!;
     const { width, height } = canvas;
-    const pad = { left: 48, right: 48, top: 16, bottom: 28 };
+    const pad = { left: 48, right: 48, top: 30, bottom: 28 };
     const plotW = width - pad.left - pad.right;
     const plotH = height - pad.top - pad.bottom;
     context.clearRect(0, 0, width, height);
@@ -73,11 +73,12 @@ export class TrainingChart {
       context.arc(x(step), pad.top + plotH * (1 - value), 4, 0, 2 * Math.PI);
       context.fill();
     }
-    // The legend, top right: loss falls away from there and accuracy climbs towards it from below.
-    context.textAlign = 'right';
+    // The legend, above the plot (inside it, the accuracy line climbs into any corner it could take).
+    context.textAlign = 'left';
     context.fillStyle = '#cf222e';
-    context.fillText('— training loss', pad.left + plotW - 8, pad.top + 16);
+    const lossLabel = '— training loss (left axis)';
+    context.fillText(lossLabel, pad.left, pad.top - 12);
     context.fillStyle = '#0969da';
-    context.fillText('● held-out accuracy', pad.left + plotW - 8, pad.top + 32);
+    context.fillText('● held-out accuracy (right axis)', pad.left + context.measureText(lossLabel).width + 24, pad.top - 12);
   }
 }
