@@ -75,3 +75,30 @@ describe('a failure while training exits 1 with one line', () => {
     expect(run.code).toBe(1);
   });
 });
+
+describe('a damaged adapter given to the binary exits 2 with one line', () => {
+  it('vpeft eval --adapter DIR whose adapter_config.json is truncated says it is damaged', async () => {
+    const { mkdtemp, readFile, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { applyPeft, createViT, initBackend } = await import('@vpeft/core');
+    await initBackend();
+    const { lora } = await import('@vpeft/method-lora');
+    const dir = await mkdtemp(join(tmpdir(), 'vpeft-damaged-adapter-'));
+    try {
+      // The CLI's vit_test_patch8_32 is createViT's seed-0 random init.
+      const model = applyPeft(createViT('vit_test_patch8_32'), lora({ r: 2 }), { numClasses: 2 });
+      await model.saveAdapter(dir);
+      model.dispose({ backbone: true });
+      const config = join(dir, 'adapter_config.json');
+      const text = await readFile(config, 'utf8');
+      await writeFile(config, text.slice(0, text.indexOf('"vpeft-adapter"')));
+      const run = await vpeft(['eval', '--backbone', 'vit_test_patch8_32', '--adapter', dir, '--data', 'mnist:classes=0|1']);
+      expect(run.stderrLines).toHaveLength(1);
+      expect(run.stderrLines[0]).toMatch(/^vpeft: .*adapter_config\.json: is damaged: not valid JSON \(.*\); save the adapter again$/);
+      expect(run.code).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -157,8 +157,29 @@ describe('adapter format registry', () => {
     expect(() => registerAdapterFormat({ ...custom, packageName: '@example/other' })).toThrow(/adapter format "core-test-format" is already registered by @example\/core-test-format/);
     expect(() => getAdapterFormat('nope')).toThrow(/adapter format "nope" is not registered .*; registered: vpeft.*core-test-format/);
     const vit = createViT('vit_test_patch8_32');
-    await expect(loadPeftModel(vit, dir)).rejects.toThrow(/no registered adapter format recognises it \(tried vpeft.*core-test-format\)/);
+    await writeFile(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify({ kind: 'someone-elses-adapter' }));
+    await expect(loadPeftModel(vit, dir)).rejects.toThrow(/adapter_config\.json: no registered adapter format recognises it \(tried vpeft.*core-test-format\)/);
     vit.dispose();
+  });
+
+  it('says why a directory is not an adapter: missing, no adapter_config.json, or a damaged one (all FileFormatError)', async () => {
+    const model = trainedModel();
+    await model.saveAdapter(dir);
+    const config = await readFile(join(dir, ADAPTER_CONFIG_FILE), 'utf8');
+    const vit = createViT('vit_test_patch8_32', { seed: 4 });
+    const tensors = tf.memory().numTensors;
+    // Cut before vpeft's format marker, so no format claims it by its content.
+    const cut = config.indexOf('"vpeft-adapter"');
+    expect(cut).toBeGreaterThan(0);
+    await writeFile(join(dir, ADAPTER_CONFIG_FILE), config.slice(0, cut));
+    await expect(loadPeftModel(vit, dir)).rejects.toThrow(/adapter_config\.json: is damaged: not valid JSON \(.*\); save the adapter again/);
+    await expect(loadPeftModel(vit, join(dir, 'missing'))).rejects.toThrow(/missing: no such adapter directory/);
+    await rm(join(dir, ADAPTER_CONFIG_FILE));
+    await expect(loadPeftModel(vit, dir)).rejects.toThrow(/holds no adapter_config\.json, so it is not a saved adapter/);
+    await expect(loadPeftModel(vit, dir)).rejects.toThrow(FileFormatError);
+    expect(tf.memory().numTensors).toBe(tensors);
+    vit.dispose();
+    model.dispose({ backbone: true });
   });
 });
 

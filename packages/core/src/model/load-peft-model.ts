@@ -1,15 +1,31 @@
 import type { Backbone } from '../backbone/backbone';
-import { VpeftError } from '../errors/errors';
+import { FileFormatError } from '../errors/errors';
+import { fileSystem } from '../io/file-system';
+import { ADAPTER_CONFIG_FILE } from './adapter-config';
 import { getAdapterFormat, listAdapterFormats, type AdapterFormat } from './adapter-format';
 import type { PeftModel } from './peft-model';
 // vpeft's own format registers itself on import.
 import './vpeft-format';
 
-/** The registered format that recognises `dir`, or throws listing the formats tried. */
+/**
+ * The registered format that recognises `dir`, or throws a {@link FileFormatError} saying why none
+ * does: the directory is missing, holds no `adapter_config.json`, holds a damaged one (not JSON), or
+ * one that no registered format claims (listing the formats tried).
+ */
 async function detectFormat(dir: string): Promise<AdapterFormat> {
   const formats = listAdapterFormats();
   for (const format of formats) if (await format.detect(dir)) return format;
-  throw new VpeftError(`${dir}: no registered adapter format recognises it (tried ${formats.map((f) => f.name).join(', ')}); a format registers when its package is imported`);
+  const fs = fileSystem('loadPeftModel');
+  if (!(await fs.exists(dir))) throw new FileFormatError(dir, 'no such adapter directory');
+  const configFile = fs.join(dir, ADAPTER_CONFIG_FILE);
+  if (!(await fs.exists(configFile))) throw new FileFormatError(dir, `holds no ${ADAPTER_CONFIG_FILE}, so it is not a saved adapter (vpeft and Hugging Face PEFT adapters both have one)`);
+  const text = new TextDecoder().decode(await fs.readFile(configFile));
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    throw new FileFormatError(configFile, `is damaged: not valid JSON (${(error as Error).message}; ${text.length} characters); save the adapter again`);
+  }
+  throw new FileFormatError(configFile, `no registered adapter format recognises it (tried ${formats.map((f) => f.name).join(', ')}); a format registers when its package is imported`);
 }
 
 /**
