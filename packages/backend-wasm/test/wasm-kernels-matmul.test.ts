@@ -217,7 +217,7 @@ describe('batch-matmul planning', () => {
     expect(nativeProduct(planMatMul([2, 40, 6], [40, 50], true, false))).toBe(false);
   });
 
-  it('computes a wide fused Aᵀ·B without bias as (Bᵀ·A)ᵀ, and a product with a bias as one XNNPACK product', () => {
+  it('computes a wide fused Aᵀ·B without bias as (Bᵀ·A)ᵀ, a clamped product with a bias as one XNNPACK product, and a linear one natively', () => {
     const fused = (a: number[], b: number[], ta: boolean, tb: boolean, bias: number[] | undefined, act: string) =>
       fusedMatMulRoute(planMatMul(a, b, ta, tb), ta, tb, bias, act);
     expect(50).toBeGreaterThanOrEqual(SWAP_MIN_RATIO * 6);
@@ -225,7 +225,9 @@ describe('batch-matmul planning', () => {
     // Not when B is the narrower side, nor for transposed B (folded into M), nor with a bias.
     expect(fused([40, 50], [40, 6], true, false, undefined, 'relu')).toEqual({ route: 'shared-right', fused: true });
     expect(fused([40, 6], [50, 40], true, true, undefined, 'relu')).toEqual({ route: 'shared-right', fused: true });
-    expect(fused([1576, 192], [192, 576], false, false, [576], 'linear')).toEqual({ route: 'shared-right', fused: true });
+    expect(fused([1576, 192], [192, 576], false, false, [576], 'relu')).toEqual({ route: 'shared-right', fused: true });
+    // A linear one (ViT's x·W + b) with its bias added by the native kernel.
+    expect(fused([1576, 192], [192, 576], false, false, [576], 'linear')).toEqual({ route: 'native', fused: true });
     // A batched product with a bias goes to XNNPACK per slice (the bias is added inside it).
     expect(fused([3, 33, 29], [3, 31, 29], false, true, [31], 'linear')).toEqual({ route: 'per-slice', fused: true });
   });
@@ -239,6 +241,8 @@ describe('fast wasm _FusedMatMul', () => {
     { name: 'shared left operand, bias [N]', a: [33, 29], b: [4, 29, 31], ta: false, tb: false, bias: [31], act: 'linear' },
     { name: 'bias [M, N] broadcast', a: [3, 33, 29], b: [29, 31], ta: false, tb: false, bias: [33, 31], act: 'linear' },
     { name: 'bias [1], elu', a: [33, 29], b: [29, 31], ta: false, tb: false, bias: [1], act: 'elu' },
+    { name: '2-D, bias [N], linear (native, tails of 4 rows and 4/8 columns)', a: [50, 16], b: [16, 70], ta: false, tb: false, bias: [70], act: 'linear' },
+    { name: 'transposed, bias [N], linear (native)', a: [19, 37], b: [23, 19], ta: true, tb: true, bias: [23], act: 'linear' },
     { name: 'wide Aᵀ·B, no bias, relu (swapped)', a: [40, 6], b: [40, 50], ta: true, tb: false, act: 'relu' },
     { name: 'Aᵀ·B, no bias, relu6 (one XNNPACK product)', a: [40, 50], b: [40, 6], ta: true, tb: false, act: 'relu6' },
     { name: 'no bias, sigmoid', a: [2, 29, 33], b: [2, 29, 31], ta: true, tb: false, act: 'sigmoid' },

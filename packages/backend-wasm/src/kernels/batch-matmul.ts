@@ -114,8 +114,8 @@ function transpose(backend: WasmBackend, x: tf.TensorInfo, shape: number[], perm
 }
 
 /**
- * How {@link fastBatchMatMul} computes a product: `native`, a 2-D product with neither bias nor
- * activation by vpeft's own wasm SIMD kernel (`matmul` in native/fused.c: reads its right operand
+ * How {@link fastBatchMatMul} computes a product: `native`, a 2-D product with no activation (a bias
+ * of length N is added) by vpeft's own wasm SIMD kernel (`matmul` in native/fused.c: reads its right operand
  * unpacked and a transposed left operand in place; see {@link nativeProduct}); `shared-right`, a
  * right operand of batch 1 with the left operand's batch folded into M (one XNNPACK product);
  * `swapped`, a 2-D `Aᵀ·B` much wider than tall computed as `(Bᵀ·A)ᵀ` (see {@link SWAP_MIN_RATIO});
@@ -146,7 +146,7 @@ function singleThreaded(): boolean {
 }
 
 /**
- * Whether a 2-D product with neither bias nor activation goes to the native kernel: where the fused
+ * Whether a 2-D product with no activation (with or without a bias of length N) goes to the native kernel: where the fused
  * module runs, every such product on one thread (it matches or beats XNNPACK's rate even on a packed
  * weight: ViT-Ti's qkv and fc2 shapes 34-40 against 29-30 GFLOP/s, and needs no transpose of a
  * transposed left operand), and thin ones ({@link NATIVE_THIN_MAX}) with threads too (XNNPACK's
@@ -169,27 +169,27 @@ export const SWAP_MIN_RATIO = 4;
 
 /**
  * The {@link MatMulRoute} of {@link fastBatchMatMul} for `plan` (never `stock`); `columnwise` is
- * false for a product that adds a per-column bias (its output columns must be N columns), `plain`
- * true for one with neither bias nor activation.
+ * false for a product that adds a per-column bias (its output columns must be N columns), `linear`
+ * true for one without a clamp activation (the native kernel adds a bias, but applies none).
  */
 export function fastRoute(
   plan: MatMulPlan,
   transposeA: boolean,
   transposeB: boolean,
   columnwise = true,
-  plain = true,
+  linear = true,
 ): Exclude<MatMulRoute, 'stock'> {
   const plain2D = plan.batchA === 1 && plan.batchB === 1;
-  if (plain && nativeProduct(plan)) return 'native';
+  if (linear && nativeProduct(plan)) return 'native';
   if (plain2D && columnwise && transposeA && !transposeB && plan.n >= SWAP_MIN_RATIO * plan.m) return 'swapped';
   if (plan.batchB === 1) return 'shared-right';
   if (plan.batchA === 1 && columnwise) return 'shared-left';
-  return plain && fusedModuleSupported() ? 'native-slices' : 'per-slice';
+  return linear && columnwise && fusedModuleSupported() ? 'native-slices' : 'per-slice';
 }
 
 /**
- * A batched matrix product computed as a few large products: a 2-D one with no bias or activation by
- * the native kernel where {@link nativeProduct} says so, else by XNNPACK. Transposes are materialised
+ * A batched matrix product computed as a few large products: a 2-D one with no clamp activation by
+ * the native kernel (adding the bias if any) where {@link nativeProduct} says so, else by XNNPACK. Transposes are materialised
  * with the wasm Transpose kernel (a transposed right operand of batch 1 is kept across calls, see
  * {@link transposedOperand}); a right operand shared by every batch (batch 1) has the left
  * operand's batch folded into M; a left operand of batch 1 has the right operand's batch folded into
@@ -221,7 +221,7 @@ export function fastBatchMatMul(
     productInto(backend, a2, guarded.b, out, rows, k, cols, epilogue);
     return out;
   };
-  const route = fastRoute(plan, transposeA, transposeB, epilogue.bias === undefined, epilogue.bias === undefined && epilogue.activation === 'linear');
+  const route = fastRoute(plan, transposeA, transposeB, epilogue.bias === undefined, epilogue.activation === 'linear');
   try {
     if (route === 'native') {
       // a [M, K] (or [K, M] read in place) · b [K, N] unpacked; a transposed b is kept like XNNPACK's.
@@ -231,7 +231,10 @@ export function fastBatchMatMul(
         b2 = held.owned ? keep(held.bt) : held.bt;
       }
       const out = backend.makeOutput(outShape, 'float32');
-      fusedFor(backend).matmul(pointer(backend, a), pointer(backend, b2), pointer(backend, out), m, k, n, transposeA ? 1 : 0);
+      const [pa, pb, pc, ta] = [pointer(backend, a), pointer(backend, b2), pointer(backend, out), transposeA ? 1 : 0];
+      const kernels = fusedFor(backend);
+      if (epilogue.bias === undefined) kernels.matmul(pa, pb, pc, m, k, n, ta);
+      else kernels.matmul_bias(pa, pb, pointer(backend, epilogue.bias), pc, m, k, n, ta);
       return out;
     }
     if (route === 'shared-right') {
