@@ -11,6 +11,7 @@ import { makeIdentityKernel } from './identity';
 import { WASM } from './kernel-utils';
 import { layerNorm, layerNormGrad } from './layer-norm';
 import { makeSliceKernel, makeSplitVKernel, makeUnpackKernel } from './slice';
+import { qkvAttention, qkvAttentionGrad } from './qkv-attention';
 import { softmaxGrad } from './softmax-grad';
 import { fusedModuleSupported } from '../fused/fused-module';
 import { unsortedSegmentSum } from './unsorted-segment-sum';
@@ -31,6 +32,8 @@ const FUSED_KERNELS: Record<string, tf.KernelFunc> = {
   [FUSED.layerNorm]: layerNorm,
   [FUSED.layerNormGrad]: layerNormGrad,
   [FUSED.softmaxGrad]: softmaxGrad,
+  [FUSED.qkvAttention]: qkvAttention,
+  [FUSED.qkvAttentionGrad]: qkvAttentionGrad,
 };
 
 /** Stock kernels replaced by {@link registerFastWasmKernels}, and how to build the replacement from them. */
@@ -61,7 +64,7 @@ export function fastWasmKernelsRegistered(): boolean {
  * backend lacks — `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`,
  * `DepthwiseConv2dNativeBackpropFilter`, `UnsortedSegmentSum` (the gradients of conv2d, depthwiseConv2d
  * and gather) — and, where the engine runs wasm SIMD, the one-pass kernels of native/fused.c that
- * `@vpeft/core`'s GELU and LayerNorm and the Softmax gradient use ({@link FUSED}). Idempotent; a missing kernel that tfjs later ships itself is left alone. Called on
+ * `@vpeft/core`'s GELU, LayerNorm and attention on the qkv layout and the Softmax gradient use ({@link FUSED}). Idempotent; a missing kernel that tfjs later ships itself is left alone. Called on
  * import of `@vpeft/backend-wasm` (before or after the wasm backend initialises: the stock
  * kernels' `setupFunc`s are kept, and tfjs runs them when the backend starts).
  */
