@@ -255,7 +255,14 @@ EXPORT(softmax_grad) void softmax_grad(const float* y, const float* dy, float* d
 // no transpose). Each element is a float32 sum in k order, as a plain loop computes it. k >= 1 (the caller
 // returns zeros for k = 0); the accumulators start from the first term, so no path stores constant
 // zeros (clang would turn such stores into a memset call, which this module has no libc for).
-static inline void rows4(const float* a, const float* b, float* c, int k, int n, int si, int sp) {
+// With a bias (length n, or NULL for none) each element starts from bias[j] + the first term, then adds
+// the rest in k order: XNNPACK's order (its accumulators start from the bias). Always inlined, so the
+// constant NULL of the plain product folds away and it compiles to the code it had before the bias.
+#define INLINE static inline __attribute__((always_inline))
+INLINE f4 first4(f4 product, const float* bias, int j) { return bias ? add(load(bias + j), product) : product; }
+INLINE float first1(float product, const float* bias, int j) { return bias ? bias[j] + product : product; }
+
+INLINE void rows4_from(const float* a, const float* b, const float* bias, float* c, int k, int n, int si, int sp) {
   const float* a1 = a + si;
   const float* a2 = a1 + si;
   const float* a3 = a2 + si;
@@ -263,8 +270,10 @@ static inline void rows4(const float* a, const float* b, float* c, int k, int n,
   for (; j + 8 <= n; j += 8) {
     f4 b0 = load(b + j), b1 = load(b + j + 4);
     f4 x0 = splat(a[0]), x1 = splat(a1[0]), x2 = splat(a2[0]), x3 = splat(a3[0]);
-    f4 c00 = mul(x0, b0), c01 = mul(x0, b1), c10 = mul(x1, b0), c11 = mul(x1, b1);
-    f4 c20 = mul(x2, b0), c21 = mul(x2, b1), c30 = mul(x3, b0), c31 = mul(x3, b1);
+    f4 c00 = first4(mul(x0, b0), bias, j), c01 = first4(mul(x0, b1), bias, j + 4);
+    f4 c10 = first4(mul(x1, b0), bias, j), c11 = first4(mul(x1, b1), bias, j + 4);
+    f4 c20 = first4(mul(x2, b0), bias, j), c21 = first4(mul(x2, b1), bias, j + 4);
+    f4 c30 = first4(mul(x3, b0), bias, j), c31 = first4(mul(x3, b1), bias, j + 4);
     const float* bp = b + j + n;
     for (int p = 1; p < k; p++, bp += n) {
       b0 = load(bp);
@@ -294,7 +303,8 @@ static inline void rows4(const float* a, const float* b, float* c, int k, int n,
   }
   for (; j + 4 <= n; j += 4) {
     f4 b0 = load(b + j);
-    f4 c0 = mul(splat(a[0]), b0), c1 = mul(splat(a1[0]), b0), c2 = mul(splat(a2[0]), b0), c3 = mul(splat(a3[0]), b0);
+    f4 c0 = first4(mul(splat(a[0]), b0), bias, j), c1 = first4(mul(splat(a1[0]), b0), bias, j);
+    f4 c2 = first4(mul(splat(a2[0]), b0), bias, j), c3 = first4(mul(splat(a3[0]), b0), bias, j);
     const float* bp = b + j + n;
     for (int p = 1; p < k; p++, bp += n) {
       b0 = load(bp);
@@ -310,7 +320,8 @@ static inline void rows4(const float* a, const float* b, float* c, int k, int n,
   }
   for (; j < n; j++) {
     float bv = b[j];
-    float s0 = a[0] * bv, s1 = a1[0] * bv, s2 = a2[0] * bv, s3 = a3[0] * bv;
+    float s0 = first1(a[0] * bv, bias, j), s1 = first1(a1[0] * bv, bias, j);
+    float s2 = first1(a2[0] * bv, bias, j), s3 = first1(a3[0] * bv, bias, j);
     for (int p = 1; p < k; p++) {
       bv = b[(long)p * n + j];
       s0 += a[(long)p * sp] * bv;
@@ -325,11 +336,15 @@ static inline void rows4(const float* a, const float* b, float* c, int k, int n,
   }
 }
 
-static inline void row1(const float* a, const float* b, float* c, int k, int n, int sp) {
+static inline void rows4(const float* a, const float* b, float* c, int k, int n, int si, int sp) {
+  rows4_from(a, b, 0, c, k, n, si, sp);
+}
+
+INLINE void row1_from(const float* a, const float* b, const float* bias, float* c, int k, int n, int sp) {
   int j = 0;
   for (; j + 8 <= n; j += 8) {
     f4 x = splat(a[0]);
-    f4 c0 = mul(x, load(b + j)), c1 = mul(x, load(b + j + 4));
+    f4 c0 = first4(mul(x, load(b + j)), bias, j), c1 = first4(mul(x, load(b + j + 4)), bias, j + 4);
     const float* bp = b + j + n;
     for (int p = 1; p < k; p++, bp += n) {
       x = splat(a[(long)p * sp]);
@@ -340,10 +355,14 @@ static inline void row1(const float* a, const float* b, float* c, int k, int n, 
     store(c + j + 4, c1);
   }
   for (; j < n; j++) {
-    float s = a[0] * b[j];
+    float s = first1(a[0] * b[j], bias, j);
     for (int p = 1; p < k; p++) s += a[(long)p * sp] * b[(long)p * n + j];
     c[j] = s;
   }
+}
+
+static inline void row1(const float* a, const float* b, float* c, int k, int n, int sp) {
+  row1_from(a, b, 0, c, k, n, sp);
 }
 
 EXPORT(matmul) void matmul(const float* a, const float* b, float* c, int m, int k, int n, int transpose_a) {
@@ -352,4 +371,14 @@ EXPORT(matmul) void matmul(const float* a, const float* b, float* c, int m, int 
   int i = 0;
   for (; i + 4 <= m; i += 4) rows4(a + (long)i * si, b, c + (long)i * n, k, n, si, sp);
   for (; i < m; i++) row1(a + (long)i * si, b, c + (long)i * n, k, n, sp);
+}
+
+// c[m, n] = a[m, k] · b[k, n] + bias[n] (or aᵀ · b + bias), each element bias[j] + the terms in k order.
+EXPORT(matmul_bias)
+void matmul_bias(const float* a, const float* b, const float* bias, float* c, int m, int k, int n, int transpose_a) {
+  if (k <= 0) return;
+  int si = transpose_a ? 1 : k, sp = transpose_a ? m : 1;
+  int i = 0;
+  for (; i + 4 <= m; i += 4) rows4_from(a + (long)i * si, b, bias, c + (long)i * n, k, n, si, sp);
+  for (; i < m; i++) row1_from(a + (long)i * si, b, bias, c + (long)i * n, k, n, sp);
 }

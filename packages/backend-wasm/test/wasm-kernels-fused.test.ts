@@ -211,11 +211,11 @@ describe('the fused wasm module', () => {
     expect(createHash('sha256').update(source).digest('hex')).toBe(FUSED_SOURCE_SHA256);
   });
 
-  it('imports only a memory and exports the six kernels', () => {
+  it('imports only a memory and exports the seven kernels', () => {
     const module = new WebAssembly.Module(fusedWasmBytes());
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
     expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(
-      ['gelu', 'gelu_grad', 'layer_norm', 'layer_norm_grad', 'matmul', 'softmax_grad'].sort(),
+      ['gelu', 'gelu_grad', 'layer_norm', 'layer_norm_grad', 'matmul', 'matmul_bias', 'softmax_grad'].sort(),
     );
   });
 
