@@ -64,6 +64,8 @@ let calls: Call[] = [];
  * their budget, which ViT-Ti's weights fit).
  */
 const packed = { plain: new WeakSet<object>(), transposed: new WeakSet<object>() };
+/** Right operands whose transpose the fast kernels keep (as long as the source lives). */
+const transposed = new WeakSet<object>();
 
 /** Wraps the registered wasm kernel `name` with a timer that logs outermost calls. */
 function instrument(name: 'BatchMatMul' | '_FusedMatMul'): void {
@@ -102,8 +104,16 @@ function describe(kernel: string, inputs: tf.NamedTensorInfoMap, attrs: Record<s
     seen.add(b.dataId);
   } else if (route === 'per-slice') {
     packs = plan.outBatch;
-  } else if (route !== 'stock' && route !== 'native-slices') {
+  } else if (route !== 'stock' && route !== 'native-slices' && route !== 'native') {
     packs = 1; // a fresh (transposed) right operand
+  }
+  // A transposed right operand of a 2-D product is kept while its source lives (transposed once).
+  let transposes = 0;
+  if (route !== 'stock') {
+    transposes = Number(transposeA && route !== 'native' && route !== 'native-slices') + Number(route === 'shared-left');
+    const kept = transposeB && (route === 'shared-right' || route === 'native');
+    if (transposeB && !(kept && transposed.has(b.dataId))) transposes++;
+    if (kept) transposed.add(b.dataId);
   }
   return {
     kernel,
@@ -114,7 +124,7 @@ function describe(kernel: string, inputs: tf.NamedTensorInfoMap, attrs: Record<s
     transposeB,
     bias: bias != null,
     route,
-    transposes: route === 'stock' ? 0 : Number(transposeA && route !== 'native-slices') + Number(transposeB) + Number(route === 'shared-left'),
+    transposes,
     packs,
     flops: 2 * plan.outBatch * plan.m * plan.k * plan.n,
     ms,

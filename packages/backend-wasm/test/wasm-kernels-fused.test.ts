@@ -312,11 +312,11 @@ describe('the fused wasm module', () => {
     expect(createHash('sha256').update(source).digest('hex')).toBe(FUSED_SOURCE_SHA256);
   });
 
-  it('imports only a memory and exports the nine kernels', () => {
+  it('imports only a memory and exports the ten kernels', () => {
     const module = new WebAssembly.Module(fusedWasmBytes());
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
     expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(
-      ['attention_context', 'attention_grad', 'attention_scores', 'gelu', 'gelu_grad', 'layer_norm', 'layer_norm_grad', 'matmul', 'softmax_grad'].sort(),
+      ['attention_context', 'attention_grad', 'attention_scores', 'gelu', 'gelu_grad', 'layer_norm', 'layer_norm_grad', 'matmul', 'matmul_bias', 'softmax_grad'].sort(),
     );
   });
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchMatMulKernel } from './batch-matmul';
 import { CLIP_GRAD, clipByValueGrad } from './clip-grad';
+import { makeConcatKernel } from './concat';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop';
@@ -39,6 +40,7 @@ const FUSED_KERNELS: Record<string, tf.KernelFunc> = {
 /** Stock kernels replaced by {@link registerFastWasmKernels}, and how to build the replacement from them. */
 const REPLACED: Record<string, (stock: tf.KernelFunc) => tf.KernelFunc> = {
   BatchMatMul: makeBatchMatMulKernel,
+  Concat: makeConcatKernel,
   _FusedMatMul: makeFusedMatMulKernel,
   Conv2DBackpropInput: makeConv2DBackpropInputKernel,
   Identity: makeIdentityKernel,
@@ -59,7 +61,8 @@ export function fastWasmKernelsRegistered(): boolean {
 /**
  * Registers vpeft's wasm kernels: a fast `BatchMatMul` and `_FusedMatMul` (every transpose, batch and
  * broadcast case through XNNPACK, instead of the stock ~3 GFLOP/s loop), `Slice`/`SplitV`/`Unpack` that
- * copy only the slice (the stock ones copy the whole input first), an `Identity` that shares memory
+ * copy only the slice (the stock ones copy the whole input first), a `Concat` that copies with the
+ * heap's `copyWithin`, an `Identity` that shares memory
  * instead of copying it, and the kernels the stock
  * backend lacks — `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`,
  * `DepthwiseConv2dNativeBackpropFilter`, `UnsortedSegmentSum` (the gradients of conv2d, depthwiseConv2d
