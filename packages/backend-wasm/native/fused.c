@@ -389,7 +389,7 @@ void matmul_bias(const float* a, const float* b, const float* bias, float* c, in
   product_from(a, b, bias, c, m, k, n, transpose_a ? 1 : k, transpose_a ? m : 1, n, n);
 }
 
-// ---- Multi-head attention on the packed qkv layout (core's fusedQkvAttention). ----
+// ---- Multi-head attention on the packed qkv layout (core's qkvAttention). ----
 // qkv is [B, N, 3·d] with d = heads·hd, as the qkv linear writes it: head h of image b reads q's rows
 // at qkv + b·N·3d + h·hd, k's at +d and v's at +2d, each row 3d floats after the previous one. The
 // context [B, N, d] gets head h's columns at h·hd (row stride d); scores and probabilities are packed

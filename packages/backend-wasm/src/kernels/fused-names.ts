@@ -1,5 +1,5 @@
 /**
- * Names of vpeft's one-pass kernels. `@vpeft/core`'s `gelu`, `layerNorm` and `fusedQkvAttention` run the kernels of these
+ * Names of vpeft's one-pass kernels. `@vpeft/core`'s `gelu`, `layerNorm` and `qkvAttention` run the kernels of these
  * names when the active backend registers them (else tfjs's composed ops): keep them equal to core's
  * `FUSED_KERNELS` (core's tests check that the wasm backend registers every one).
  */
