@@ -1,5 +1,6 @@
 // vpeft's fused float32 kernels for the TensorFlow.js wasm backend, in wasm SIMD (f32x4): GELU and
-// LayerNorm over the last axis, forward and gradient, and softmax's gradient over the last axis.
+// LayerNorm over the last axis, forward and gradient, softmax's gradient over the last axis, matrix
+// products on unpacked operands, and multi-head attention read from and written to the qkv layout.
 //
 // Built by scripts/build-fused.mjs (clang --target=wasm32 -msimd128 -O3, no libc) into a module that
 // IMPORTS tfjs-backend-wasm's own memory ("env"."memory") and works in place on its tensors: every
@@ -230,8 +231,10 @@ void layer_norm_grad(const float* dy, const float* xhat, const float* rstd, cons
 }
 
 // ---- Softmax's gradient over the last axis (its forward stays tfjs's: XNNPACK's softmax is faster). ----
-// dx = (dy − Σ dy·y)·y per row (tfjs's Softmax gradient, in one pass over each row).
-EXPORT(softmax_grad) void softmax_grad(const float* y, const float* dy, float* dx, int rows, int cols) {
+// dx = (dy − Σ dy·y)·y·scale per row (tfjs's Softmax gradient, in one pass over each row, times `scale`).
+// dx may be dy (in place): each element of dy is read before dx's at the same place is written.
+static inline void softmax_grad_rows(const float* y, const float* dy, float* dx, int rows, int cols, float scale) {
+  f4 sc = splat(scale);
   for (int row = 0; row < rows; row++) {
     const float* yr = y + (long)row * cols;
     const float* dr = dy + (long)row * cols;
@@ -242,18 +245,23 @@ EXPORT(softmax_grad) void softmax_grad(const float* y, const float* dy, float* d
     int r = cols - i;
     if (r > 0) acc = add(acc, mul(load_tail(dr + i, r), load_tail(yr + i, r)));
     f4 s = splat(hsum(acc));
-    for (i = 0; i + 4 <= cols; i += 4) store(xr + i, mul(sub(load(dr + i), s), load(yr + i)));
-    if (r > 0) store_tail(xr + i, mul(sub(load_tail(dr + i, r), s), load_tail(yr + i, r)), r);
+    for (i = 0; i + 4 <= cols; i += 4) store(xr + i, mul(mul(sub(load(dr + i), s), load(yr + i)), sc));
+    if (r > 0) store_tail(xr + i, mul(mul(sub(load_tail(dr + i, r), s), load_tail(yr + i, r)), sc), r);
   }
 }
 
-// ---- Matrix product c[m, n] = a[m, k] · b[k, n] (or aᵀ · b, a stored [k, m]), for attention's slices. ----
+EXPORT(softmax_grad) void softmax_grad(const float* y, const float* dy, float* dx, int rows, int cols) {
+  softmax_grad_rows(y, dy, dx, rows, cols, 1.0f);
+}
+
+// ---- Matrix product c[m, n] = a[m, k] · b[k, n] on strided operands, for attention's slices. ----
 // XNNPACK packs its right operand for every product at 15-50 ns per element: with attention's small
 // slices (ViT-Ti: 197x64 · 64x197) the packing costs a third of the product. This kernel reads b as it
 // is: 4x8 tiles of c held in eight f32x4 accumulators over k, then 4x4, 4x1, and single rows at the
-// edges. a's element (i, p) is a[i·si + p·sp]: (si, sp) = (k, 1), or (1, m) for aᵀ (read in place,
-// no transpose). Each element is a float32 sum in k order, as a plain loop computes it. k >= 1 (the caller
-// returns zeros for k = 0); the accumulators start from the first term, so no path stores constant
+// edges. a's element (i, p) is a[i·si + p·sp]: (si, sp) = (lda, 1) for a row-major a, (1, lda) for
+// aᵀ (read in place, no transpose); b's row p starts at b + p·ldb and c's row i at c + i·ldc (rows
+// inside a wider matrix, e.g. one head's columns of qkv). Each element is a float32 sum in k order, as
+// a plain loop computes it. k >= 1 (callers handle k = 0); the accumulators start from the first term, so no path stores constant
 // zeros (clang would turn such stores into a memset call, which this module has no libc for).
 // With a bias (length n, or NULL for none) each element starts from bias[j] + the first term, then adds
 // the rest in k order: XNNPACK's order (its accumulators start from the bias). Always inlined, so the
@@ -262,7 +270,7 @@ EXPORT(softmax_grad) void softmax_grad(const float* y, const float* dy, float* d
 INLINE f4 first4(f4 product, const float* bias, int j) { return bias ? add(load(bias + j), product) : product; }
 INLINE float first1(float product, const float* bias, int j) { return bias ? bias[j] + product : product; }
 
-INLINE void rows4_from(const float* a, const float* b, const float* bias, float* c, int k, int n, int si, int sp) {
+INLINE void rows4_from(const float* a, const float* b, const float* bias, float* c, int k, int n, int si, int sp, int ldb, int ldc) {
   const float* a1 = a + si;
   const float* a2 = a1 + si;
   const float* a3 = a2 + si;
@@ -274,8 +282,8 @@ INLINE void rows4_from(const float* a, const float* b, const float* bias, float*
     f4 c10 = first4(mul(x1, b0), bias, j), c11 = first4(mul(x1, b1), bias, j + 4);
     f4 c20 = first4(mul(x2, b0), bias, j), c21 = first4(mul(x2, b1), bias, j + 4);
     f4 c30 = first4(mul(x3, b0), bias, j), c31 = first4(mul(x3, b1), bias, j + 4);
-    const float* bp = b + j + n;
-    for (int p = 1; p < k; p++, bp += n) {
+    const float* bp = b + j + ldb;
+    for (int p = 1; p < k; p++, bp += ldb) {
       b0 = load(bp);
       b1 = load(bp + 4);
       f4 x = splat(a[(long)p * sp]);
@@ -294,19 +302,19 @@ INLINE void rows4_from(const float* a, const float* b, const float* bias, float*
     float* cp = c + j;
     store(cp, c00);
     store(cp + 4, c01);
-    store(cp + n, c10);
-    store(cp + n + 4, c11);
-    store(cp + 2 * n, c20);
-    store(cp + 2 * n + 4, c21);
-    store(cp + 3 * n, c30);
-    store(cp + 3 * n + 4, c31);
+    store(cp + ldc, c10);
+    store(cp + ldc + 4, c11);
+    store(cp + 2 * ldc, c20);
+    store(cp + 2 * ldc + 4, c21);
+    store(cp + 3 * ldc, c30);
+    store(cp + 3 * ldc + 4, c31);
   }
   for (; j + 4 <= n; j += 4) {
     f4 b0 = load(b + j);
     f4 c0 = first4(mul(splat(a[0]), b0), bias, j), c1 = first4(mul(splat(a1[0]), b0), bias, j);
     f4 c2 = first4(mul(splat(a2[0]), b0), bias, j), c3 = first4(mul(splat(a3[0]), b0), bias, j);
-    const float* bp = b + j + n;
-    for (int p = 1; p < k; p++, bp += n) {
+    const float* bp = b + j + ldb;
+    for (int p = 1; p < k; p++, bp += ldb) {
       b0 = load(bp);
       c0 = add(c0, mul(splat(a[(long)p * sp]), b0));
       c1 = add(c1, mul(splat(a1[(long)p * sp]), b0));
@@ -314,39 +322,35 @@ INLINE void rows4_from(const float* a, const float* b, const float* bias, float*
       c3 = add(c3, mul(splat(a3[(long)p * sp]), b0));
     }
     store(c + j, c0);
-    store(c + n + j, c1);
-    store(c + 2 * n + j, c2);
-    store(c + 3 * n + j, c3);
+    store(c + ldc + j, c1);
+    store(c + 2 * ldc + j, c2);
+    store(c + 3 * ldc + j, c3);
   }
   for (; j < n; j++) {
     float bv = b[j];
     float s0 = first1(a[0] * bv, bias, j), s1 = first1(a1[0] * bv, bias, j);
     float s2 = first1(a2[0] * bv, bias, j), s3 = first1(a3[0] * bv, bias, j);
     for (int p = 1; p < k; p++) {
-      bv = b[(long)p * n + j];
+      bv = b[(long)p * ldb + j];
       s0 += a[(long)p * sp] * bv;
       s1 += a1[(long)p * sp] * bv;
       s2 += a2[(long)p * sp] * bv;
       s3 += a3[(long)p * sp] * bv;
     }
     c[j] = s0;
-    c[n + j] = s1;
-    c[2 * n + j] = s2;
-    c[3 * n + j] = s3;
+    c[ldc + j] = s1;
+    c[2 * ldc + j] = s2;
+    c[3 * ldc + j] = s3;
   }
 }
 
-static inline void rows4(const float* a, const float* b, float* c, int k, int n, int si, int sp) {
-  rows4_from(a, b, 0, c, k, n, si, sp);
-}
-
-INLINE void row1_from(const float* a, const float* b, const float* bias, float* c, int k, int n, int sp) {
+INLINE void row1_from(const float* a, const float* b, const float* bias, float* c, int k, int n, int sp, int ldb) {
   int j = 0;
   for (; j + 8 <= n; j += 8) {
     f4 x = splat(a[0]);
     f4 c0 = first4(mul(x, load(b + j)), bias, j), c1 = first4(mul(x, load(b + j + 4)), bias, j + 4);
-    const float* bp = b + j + n;
-    for (int p = 1; p < k; p++, bp += n) {
+    const float* bp = b + j + ldb;
+    for (int p = 1; p < k; p++, bp += ldb) {
       x = splat(a[(long)p * sp]);
       c0 = add(c0, mul(x, load(bp)));
       c1 = add(c1, mul(x, load(bp + 4)));
@@ -356,29 +360,97 @@ INLINE void row1_from(const float* a, const float* b, const float* bias, float* 
   }
   for (; j < n; j++) {
     float s = first1(a[0] * b[j], bias, j);
-    for (int p = 1; p < k; p++) s += a[(long)p * sp] * b[(long)p * n + j];
+    for (int p = 1; p < k; p++) s += a[(long)p * sp] * b[(long)p * ldb + j];
     c[j] = s;
   }
 }
 
-static inline void row1(const float* a, const float* b, float* c, int k, int n, int sp) {
-  row1_from(a, b, 0, c, k, n, sp);
+INLINE void product_from(const float* a, const float* b, const float* bias, float* c, int m, int k, int n, int si, int sp, int ldb,
+                         int ldc) {
+  if (k <= 0) return;
+  int i = 0;
+  for (; i + 4 <= m; i += 4) rows4_from(a + (long)i * si, b, bias, c + (long)i * ldc, k, n, si, sp, ldb, ldc);
+  for (; i < m; i++) row1_from(a + (long)i * si, b, bias, c + (long)i * ldc, k, n, sp, ldb);
 }
 
+// The plain product (no bias) on strided operands.
+static void product(const float* a, const float* b, float* c, int m, int k, int n, int si, int sp, int ldb, int ldc) {
+  product_from(a, b, 0, c, m, k, n, si, sp, ldb, ldc);
+}
+
+// Packed operands: a [m, k] (or aᵀ, a stored [k, m]), b [k, n], c [m, n].
 EXPORT(matmul) void matmul(const float* a, const float* b, float* c, int m, int k, int n, int transpose_a) {
-  if (k <= 0) return;
-  int si = transpose_a ? 1 : k, sp = transpose_a ? m : 1;
-  int i = 0;
-  for (; i + 4 <= m; i += 4) rows4(a + (long)i * si, b, c + (long)i * n, k, n, si, sp);
-  for (; i < m; i++) row1(a + (long)i * si, b, c + (long)i * n, k, n, sp);
+  product(a, b, c, m, k, n, transpose_a ? 1 : k, transpose_a ? m : 1, n, n);
 }
 
 // c[m, n] = a[m, k] · b[k, n] + bias[n] (or aᵀ · b + bias), each element bias[j] + the terms in k order.
 EXPORT(matmul_bias)
 void matmul_bias(const float* a, const float* b, const float* bias, float* c, int m, int k, int n, int transpose_a) {
-  if (k <= 0) return;
-  int si = transpose_a ? 1 : k, sp = transpose_a ? m : 1;
-  int i = 0;
-  for (; i + 4 <= m; i += 4) rows4_from(a + (long)i * si, b, bias, c + (long)i * n, k, n, si, sp);
-  for (; i < m; i++) row1_from(a + (long)i * si, b, bias, c + (long)i * n, k, n, sp);
+  product_from(a, b, bias, c, m, k, n, transpose_a ? 1 : k, transpose_a ? m : 1, n, n);
+}
+
+// ---- Multi-head attention on the packed qkv layout (core's qkvAttention). ----
+// qkv is [B, N, 3·d] with d = heads·hd, as the qkv linear writes it: head h of image b reads q's rows
+// at qkv + b·N·3d + h·hd, k's at +d and v's at +2d, each row 3d floats after the previous one. The
+// context [B, N, d] gets head h's columns at h·hd (row stride d); scores and probabilities are packed
+// [B·heads, N, N]. No split, head transpose or concatenation is materialised: the products read the
+// heads in place (strided operands of `product`), except kᵀ and vᵀ, copied per head into `scratch`
+// ([hd, N]) because the product reads its right operand's rows contiguously.
+
+// dst[c·rows + r] = src[r·ld + c]·scale: a [rows, cols] block of row stride ld into a packed [cols, rows].
+static inline void transpose_block(const float* src, float* dst, int rows, int cols, int ld, float scale) {
+  for (int r = 0; r < rows; r++) {
+    const float* sr = src + (long)r * ld;
+    for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = sr[c] * scale;
+  }
+}
+
+// scores[b·heads + h] = q·(kᵀ·scale) of head h of image b (scale = 1/√hd, folded into the copy of kᵀ).
+EXPORT(attention_scores)
+void attention_scores(const float* qkv, float* scratch, float* scores, int batch, int tokens, int heads, int hd, float scale) {
+  int d = heads * hd, ld = 3 * d;
+  for (int b = 0; b < batch; b++) {
+    for (int h = 0; h < heads; h++) {
+      const float* q = qkv + (long)b * tokens * ld + h * hd;
+      transpose_block(q + d, scratch, tokens, hd, ld, scale);
+      product(q, scratch, scores + (long)(b * heads + h) * tokens * tokens, tokens, hd, tokens, ld, 1, tokens, tokens);
+    }
+  }
+}
+
+// context[b, :, h·hd : (h+1)·hd] = probs[b·heads + h] · v of head h of image b.
+EXPORT(attention_context)
+void attention_context(const float* probs, const float* qkv, float* context, int batch, int tokens, int heads, int hd) {
+  int d = heads * hd, ld = 3 * d;
+  for (int b = 0; b < batch; b++) {
+    for (int h = 0; h < heads; h++) {
+      const float* v = qkv + (long)b * tokens * ld + 2 * d + h * hd;
+      product(probs + (long)(b * heads + h) * tokens * tokens, v, context + (long)b * tokens * d + h * hd,
+              tokens, tokens, hd, tokens, 1, ld, d);
+    }
+  }
+}
+
+// The gradient of the context into dqkv [B, N, 3d], per head (P = probs, dC = dcontext's head columns):
+// dP = dC·vᵀ, dS = (dP − Σ dP·P)·P·scale (softmax's gradient and the score scale, in place in `ds`
+// [N, N]), dq = dS·k, dk = dSᵀ·q, dv = Pᵀ·dC. Every element of dqkv is written.
+EXPORT(attention_grad)
+void attention_grad(const float* dcontext, const float* qkv, const float* probs, float* scratch, float* ds, float* dqkv,
+                    int batch, int tokens, int heads, int hd, float scale) {
+  int d = heads * hd, ld = 3 * d;
+  for (int b = 0; b < batch; b++) {
+    for (int h = 0; h < heads; h++) {
+      long at = (long)b * tokens * ld + h * hd;
+      const float* q = qkv + at;
+      const float* dc = dcontext + (long)b * tokens * d + h * hd;
+      const float* p = probs + (long)(b * heads + h) * tokens * tokens;
+      float* dq = dqkv + at;
+      transpose_block(q + 2 * d, scratch, tokens, hd, ld, 1.0f);
+      product(dc, scratch, ds, tokens, hd, tokens, d, 1, tokens, tokens);
+      softmax_grad_rows(p, ds, ds, tokens, tokens, scale);
+      product(ds, q + d, dq, tokens, tokens, hd, tokens, 1, ld, ld);
+      product(ds, q, dq + d, tokens, tokens, hd, 1, tokens, ld, ld);
+      product(p, dc, dq + 2 * d, tokens, tokens, hd, 1, tokens, d, ld);
+    }
+  }
 }
