@@ -1,5 +1,5 @@
 /**
- * A/B of vpeft's one-pass wasm SIMD kernels (GELU, LayerNorm, the Softmax gradient; native/fused.c in
+ * A/B of vpeft's one-pass wasm SIMD kernels (GELU, LayerNorm, the Softmax gradient, attention on the qkv layout; native/fused.c in
  * @vpeft/backend-wasm) against the composed tfjs ops they replace, interleaved: each round times the
  * composed path (the fused kernels unregistered: core and the lean Softmax gradient fall back), then
  * the fused one. Micro-benchmarks on ViT-Ti/16 shapes at batch 8, then (with --step) whole LoRA train

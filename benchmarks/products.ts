@@ -7,9 +7,11 @@
  *
  *   pnpm bench:products                 # 3 timed steps after one warm-up, median per class
  *   pnpm bench:products --steps 5 --calls   # also every call of the last step
+ *   pnpm bench:products --unregister-kernels VpeftQkvAttention,VpeftQkvAttentionGrad   # attention composed
  *
  * Classes: forward linear (x·W + b), dX of a frozen weight (dY·Wᵀ), dW (Xᵀ·dY: needed only for
- * trainable weights), the attention products q·kᵀ and p·v and their gradients, LoRA's rank-8
+ * trainable weights), the attention products q·kᵀ and p·v and their gradients (inside vpeft's fused
+ * attention kernels where wasm registers them: their time includes softmax and its gradient), LoRA's rank-8
  * products (a dimension of 16 or less: q and v factors stacked) and the rest (the head). A call's
  * phase (forward or backward) is known from when it runs: the loss function is the forward pass.
  * Then `pnpm bench:gemm`'s shapes are timed alone in the same process, and the step is compared with
@@ -23,6 +25,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulRoute, fusedMatMulRoute, planMatMul } from '@vpeft/backend-wasm';
 import { createViT, describeBackend, initBackend } from '@vpeft/core';
+import { unregisterWasmKernels } from './lib/kernel-toggle';
 import { buildSetting } from './lib/settings';
 import { median } from './lib/train-step';
 import { loraCeilingSeconds, measureProductRates, now, type Clock } from './lib/vit-products';
@@ -34,6 +37,7 @@ const { values } = parseArgs({
     calls: { type: 'boolean', default: false },
     clock: { type: 'string', default: 'cpu' },
     seconds: { type: 'string', default: '1' },
+    'unregister-kernels': { type: 'string', default: '' },
   },
 });
 if (values.clock !== 'cpu' && values.clock !== 'wall') throw new Error(`--clock: expected cpu or wall, got "${values.clock}"`);
@@ -64,9 +68,14 @@ let calls: Call[] = [];
  * their budget, which ViT-Ti's weights fit).
  */
 const packed = { plain: new WeakSet<object>(), transposed: new WeakSet<object>() };
+/** Right operands whose transpose the fast kernels keep (as long as the source lives). */
+const transposed = new WeakSet<object>();
+
+/** vpeft's attention on the qkv layout (core's qkvAttention), its products run inside these kernels. */
+const ATTENTION_KERNELS = ['VpeftQkvAttention', 'VpeftQkvAttentionGrad'];
 
 /** Wraps the registered wasm kernel `name` with a timer that logs outermost calls. */
-function instrument(name: 'BatchMatMul' | '_FusedMatMul'): void {
+function instrument(name: string): void {
   const config = tf.getKernel(name, 'wasm')!;
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({
@@ -86,6 +95,12 @@ function instrument(name: 'BatchMatMul' | '_FusedMatMul'): void {
 }
 
 function describe(kernel: string, inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>, ms: number): Call {
+  if (ATTENTION_KERNELS.includes(kernel)) {
+    // q·kᵀ and p·v forward; dp, dq, dk and dv backward: 2·B·heads·N²·hd flops each (softmax and its gradient inside).
+    const [b, n, width] = inputs.qkv!.shape as [number, number, number];
+    const products = kernel === ATTENTION_KERNELS[0] ? 2 : 4;
+    return { kernel, phase, a: inputs.qkv!.shape, b: [], transposeA: false, transposeB: false, bias: false, route: 'fused qkv', transposes: 0, packs: 0, flops: products * 2 * b * n * n * (width / 3), ms };
+  }
   const { a, b, bias } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
   const transposeA = Boolean(attrs.transposeA);
   const transposeB = Boolean(attrs.transposeB);
@@ -102,8 +117,16 @@ function describe(kernel: string, inputs: tf.NamedTensorInfoMap, attrs: Record<s
     seen.add(b.dataId);
   } else if (route === 'per-slice') {
     packs = plan.outBatch;
-  } else if (route !== 'stock' && route !== 'native-slices') {
+  } else if (route !== 'stock' && route !== 'native-slices' && route !== 'native') {
     packs = 1; // a fresh (transposed) right operand
+  }
+  // A transposed right operand of a 2-D product is kept while its source lives (transposed once).
+  let transposes = 0;
+  if (route !== 'stock') {
+    transposes = Number(transposeA && route !== 'native' && route !== 'native-slices') + Number(route === 'shared-left');
+    const kept = transposeB && (route === 'shared-right' || route === 'native');
+    if (transposeB && !(kept && transposed.has(b.dataId))) transposes++;
+    if (kept) transposed.add(b.dataId);
   }
   return {
     kernel,
@@ -114,7 +137,7 @@ function describe(kernel: string, inputs: tf.NamedTensorInfoMap, attrs: Record<s
     transposeB,
     bias: bias != null,
     route,
-    transposes: route === 'stock' ? 0 : Number(transposeA && route !== 'native-slices') + Number(transposeB) + Number(route === 'shared-left'),
+    transposes,
     packs,
     flops: 2 * plan.outBatch * plan.m * plan.k * plan.n,
     ms,
@@ -123,6 +146,7 @@ function describe(kernel: string, inputs: tf.NamedTensorInfoMap, attrs: Record<s
 
 /** The class of a product, from its phase, shapes and transposes (see the file comment). */
 function classify(c: Call): string {
+  if (ATTENTION_KERNELS.includes(c.kernel)) return c.phase === 'forward' ? 'attn fused forward (q·kᵀ, softmax, p·v)' : 'attn fused grad (dp, softmax grad, dq, dk, dv)';
   const plan = planMatMul(c.a, c.b, c.transposeA, c.transposeB);
   const { m, k, n, outBatch } = plan;
   if (Math.min(m, k, n) <= 16) return `LoRA rank-8 ${c.phase}`;
@@ -144,8 +168,10 @@ const needed = (cls: string) => cls !== 'dW = Xᵀ·dY';
 
 const batch = Number(values.batch);
 const backend = await initBackend({ backend: 'wasm' });
+unregisterWasmKernels(values['unregister-kernels']);
 instrument('BatchMatMul');
 instrument('_FusedMatMul');
+for (const name of ATTENTION_KERNELS) if (tf.getKernel(name, 'wasm')) instrument(name);
 const vit = createViT('vit_tiny_patch16_224', { seed: 0 });
 const built = await buildSetting(vit, 'lora', 10);
 if ('skip' in built) throw new Error(`LoRA setting unavailable: ${built.skip}`);

@@ -4,6 +4,7 @@
  *
  *   pnpm bench:profile                          # fast kernels, then stock, side by side (two processes)
  *   pnpm bench:profile --kernels stock --modes full --batch 8 --top 12
+ *   pnpm bench:profile --kernels fast --unregister-kernels VpeftQkvAttention,VpeftQkvAttentionGrad   # A/B one kernel
  *
  * The wasm kernels run synchronously, so kernelMs is wall time; vpeft's fast kernels call other
  * kernels directly (not through the engine), and the "forward" wrappers of tf.customGrad ops (whose
@@ -15,6 +16,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { createViT, describeBackend, initBackend } from '@vpeft/core';
 import { buildSetting, type SettingName } from './lib/settings';
+import { unregisterWasmKernels } from './lib/kernel-toggle';
 import { createTrainStep } from './lib/train-step';
 
 const { values } = parseArgs({
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '8' },
     top: { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
+    'unregister-kernels': { type: 'string', default: '' },
   },
 });
 
@@ -32,6 +35,7 @@ interface ProfileResult { kernels: string; backend: string; mode: SettingName; b
 
 async function profileHere(fast: boolean): Promise<ProfileResult[]> {
   const backend = await initBackend({ backend: 'wasm', fastKernels: fast });
+  unregisterWasmKernels(values['unregister-kernels']);
   const batch = Number(values.batch);
   const vit = createViT('vit_tiny_patch16_224', { seed: 0 });
   const images = tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -72,7 +76,7 @@ async function profileHere(fast: boolean): Promise<ProfileResult[]> {
 }
 
 function runChild(kernels: 'fast' | 'stock'): ProfileResult[] {
-  const args = [...process.execArgv, process.argv[1]!, '--kernels', kernels, '--modes', values.modes!, '--batch', values.batch!, '--top', values.top!, '--json'];
+  const args = [...process.execArgv, process.argv[1]!, '--kernels', kernels, '--modes', values.modes!, '--batch', values.batch!, '--top', values.top!, '--unregister-kernels', values['unregister-kernels']!, '--json'];
   const out = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
   if (out.status !== 0) throw new Error(`profiling with ${kernels} kernels failed (exit ${out.status})`);
   return JSON.parse(out.stdout.slice(out.stdout.indexOf('['))) as ProfileResult[];

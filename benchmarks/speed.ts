@@ -5,6 +5,7 @@
  *   pnpm bench:speed --batch 32 --modes lora,bitfit    # select
  *   pnpm bench:speed --no-torch | --torch-only | --no-fast-kernels | --json
  *   pnpm bench:speed --workers 1                      # no data-parallel column (default: 2 workers)
+ *   pnpm bench:speed --unregister-kernels VpeftQkvAttention,VpeftQkvAttentionGrad   # A/B a kernel (this thread only)
  *
  * Each setting runs the same step on both sides (benchmarks/speed_torch.py is the PyTorch twin):
  * softmax cross-entropy + Adam on the trainable parameters; full FT, LoRA r=8 (alpha 8) on the q and v
@@ -27,6 +28,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createViT, describeBackend, initBackend } from '@vpeft/core';
 import { createDataParallelTrainer } from '@vpeft/train';
 import { buildSetting, SETTINGS, SETTINGS_MODULE, type SettingName } from './lib/settings';
+import { unregisterWasmKernels } from './lib/kernel-toggle';
 import { createTrainStep, timedMedian, wasmHeapBytes } from './lib/train-step';
 
 const { values } = parseArgs({
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
     'torch-only': { type: 'boolean', default: false },
     'no-fast-kernels': { type: 'boolean', default: false },
+    'unregister-kernels': { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -61,6 +64,7 @@ log(`load average at start: ${load.toFixed(2)}${load > 0.3 ? '  (the machine is 
 
 async function runVpeft(): Promise<{ backend: string; rows: VpeftRow[] }> {
   const backend = await initBackend({ fastKernels: !values['no-fast-kernels'] });
+  unregisterWasmKernels(values['unregister-kernels']);
   const vit = createViT('vit_tiny_patch16_224', { seed: 0 });
   const rows: VpeftRow[] = [];
   for (const batch of batches) {

@@ -15,7 +15,7 @@ import './register';
 export { registerFastWasmKernels, unregisterFastWasmKernels, fastWasmKernelsRegistered } from './kernels/index';
 export { LEAN_GRADIENTS, registerLeanGradients } from './gradients/index';
 export { CLIP_GRAD } from './kernels/clip-grad';
-export { batchMatMulRoute, planMatMul, type MatMulPlan, type MatMulRoute } from './kernels/batch-matmul';
+export { batchMatMulRoute, nativeProduct, NATIVE_THIN_MAX, planMatMul, type MatMulPlan, type MatMulRoute } from './kernels/batch-matmul';
 export { fusedMatMulRoute } from './kernels/fused-matmul';
 export { clearTransposedOperands, transposedOperandsHeld, TRANSPOSED_CACHE_MAX_ELEMENTS } from './kernels/transposed-operands';
 export { FUSED } from './kernels/fused-names';

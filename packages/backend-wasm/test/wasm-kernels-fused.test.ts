@@ -197,6 +197,107 @@ describe('fused Softmax gradient (native/fused.c, through vpeft\'s lean Softmax 
   });
 });
 
+/**
+ * Attention over qkv `[B, N, 3·d]` in double precision, in loops (independent of tfjs and of the code
+ * under test): the context `[B, N, d]`, the probabilities `[B·heads, N, N]` and, for the context's
+ * gradient `dc`, dqkv from the textbook formulas (dP = dC·vᵀ, dS = (dP − Σ dP·P)·P/√hd, dq = dS·k,
+ * dk = dSᵀ·q, dv = Pᵀ·dC).
+ */
+function attentionExact(qkv: Float32Array, dc: Float32Array, b: number, n: number, heads: number) {
+  const d = qkv.length / (b * n * 3);
+  const hd = d / heads;
+  const scale = 1 / Math.sqrt(hd);
+  const at = (img: number, row: number, part: number, h: number, j: number) => ((img * n + row) * 3 + part) * d + h * hd + j;
+  const context = new Float64Array(b * n * d);
+  const probs = new Float64Array(b * heads * n * n);
+  const dqkv = new Float64Array(qkv.length);
+  for (let img = 0; img < b; img++) {
+    for (let h = 0; h < heads; h++) {
+      const p = (i: number, j: number) => (img * heads + h) * n * n + i * n + j;
+      const dS = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        const scores = Array.from({ length: n }, (_, j) => {
+          let sum = 0;
+          for (let c = 0; c < hd; c++) sum += qkv[at(img, i, 0, h, c)]! * qkv[at(img, j, 1, h, c)]!;
+          return sum * scale;
+        });
+        const max = Math.max(...scores);
+        const exps = scores.map((x) => Math.exp(x - max));
+        const total = exps.reduce((x, y) => x + y, 0);
+        for (let j = 0; j < n; j++) probs[p(i, j)] = exps[j]! / total;
+        const dP = Array.from({ length: n }, (_, j) => {
+          let sum = 0;
+          for (let c = 0; c < hd; c++) sum += dc[(img * n + i) * d + h * hd + c]! * qkv[at(img, j, 2, h, c)]!;
+          return sum;
+        });
+        const dot = dP.reduce((acc, x, j) => acc + x * probs[p(i, j)]!, 0);
+        for (let j = 0; j < n; j++) dS[i * n + j] = (dP[j]! - dot) * probs[p(i, j)]! * scale;
+        for (let c = 0; c < hd; c++) {
+          let sum = 0;
+          for (let j = 0; j < n; j++) sum += probs[p(i, j)]! * qkv[at(img, j, 2, h, c)]!;
+          context[(img * n + i) * d + h * hd + c] = sum;
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        for (let c = 0; c < hd; c++) {
+          let dq = 0;
+          let dk = 0;
+          let dv = 0;
+          for (let j = 0; j < n; j++) {
+            dq += dS[i * n + j]! * qkv[at(img, j, 1, h, c)]!;
+            dk += dS[j * n + i]! * qkv[at(img, j, 0, h, c)]!;
+            dv += probs[p(j, i)]! * dc[(img * n + j) * d + h * hd + c]!;
+          }
+          dqkv[at(img, i, 0, h, c)] = dq;
+          dqkv[at(img, i, 1, h, c)] = dk;
+          dqkv[at(img, i, 2, h, c)] = dv;
+        }
+      }
+    }
+  }
+  return { context, probs, dqkv };
+}
+
+describe('fused attention on the qkv layout (native/fused.c)', () => {
+  // [B, N, heads, hd]: SIMD tails in both N and hd, one head, B = 1.
+  it.each([[[1, 5, 1, 3]], [[2, 6, 2, 5]], [[2, 9, 3, 8]]])('context, probabilities and dqkv are within float32 rounding of the exact ones for %j', ([b, n, heads, hd]) => {
+    const d = heads! * hd!;
+    const qkv = randomValues(b! * n! * 3 * d, 61);
+    const dc = randomValues(b! * n! * d, 62);
+    const exact = attentionExact(qkv, dc, b!, n!, heads!);
+    const qkvTensor = tf.tensor(qkv, [b!, n!, 3 * d]);
+    const [context, probs] = run(FUSED.qkvAttention, { qkv: qkvTensor }, { heads: heads! });
+    const [dqkv] = run(FUSED.qkvAttentionGrad, { dcontext: tf.tensor(dc, [b!, n!, d]), qkv: qkvTensor, probs: tf.tensor(probs!, [b! * heads!, n!, n!]) }, { heads: heads! });
+    // Inputs in [-1, 1]: every output is a few float32 sums of at most N + hd products of O(1) terms
+    // deep (core's qkv-attention test follows the error step by step): within 16·(N + hd)·ε absolutely.
+    const bound = 16 * (n! + hd!) * EPS;
+    for (const [actual, expected] of [[context!, exact.context], [probs!, exact.probs], [dqkv!, exact.dqkv]] as const) {
+      expect(actual.length).toBe(expected.length);
+      expect(worstRatio(actual, (i) => expected[i]!, () => bound).ratio).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('handles empty inputs: no tokens, or a zero head width (uniform probabilities)', () => {
+    const [context, probs] = run(FUSED.qkvAttention, { qkv: tf.zeros([2, 0, 6]) }, { heads: 2 });
+    expect([context!.length, probs!.length]).toEqual([0, 0]);
+    const [none, uniform] = run(FUSED.qkvAttention, { qkv: tf.zeros([1, 3, 0]) }, { heads: 2 });
+    expect(none!.length).toBe(0);
+    expect(Array.from(uniform!)).toEqual(new Array(18).fill(Math.fround(1 / 3)));
+    const [dqkv] = run(FUSED.qkvAttentionGrad, { dcontext: tf.zeros([1, 3, 0]), qkv: tf.zeros([1, 3, 0]), probs: tf.tensor(uniform!, [2, 3, 3]) }, { heads: 2 });
+    expect(dqkv!.length).toBe(0);
+  });
+
+  it('rejects a qkv that is not [B, N, 3·heads·hd], bad heads and mismatched gradient inputs with one clear line', () => {
+    expect(() => run(FUSED.qkvAttention, { qkv: tf.zeros([2, 3, 10]) }, { heads: 2 })).toThrow(/VpeftQkvAttention: qkv must be \[B, N, 3·heads·headDim\] with a positive integer attr heads, got \[2,3,10\] and heads 2/);
+    expect(() => run(FUSED.qkvAttention, { qkv: tf.zeros([2, 3, 12]) }, { heads: 0 })).toThrow(/heads 0/);
+    expect(() => run(FUSED.qkvAttention, { qkv: tf.zeros([6, 12]) }, { heads: 2 })).toThrow(/got \[6,12\]/);
+    expect(() => run(FUSED.qkvAttention, { qkv: tf.zeros([1, 2, 6], 'int32') }, { heads: 1 })).toThrow(/only float32/);
+    const qkv = tf.zeros([1, 4, 12]);
+    expect(() => run(FUSED.qkvAttentionGrad, { dcontext: tf.zeros([1, 4, 3]), qkv, probs: tf.zeros([2, 4, 4]) }, { heads: 2 })).toThrow(/VpeftQkvAttentionGrad: dcontext must be \[1,4,4\], got \[1,4,3\]/);
+    expect(() => run(FUSED.qkvAttentionGrad, { dcontext: tf.zeros([1, 4, 4]), qkv, probs: tf.zeros([1, 4, 4]) }, { heads: 2 })).toThrow(/probs must be \[2,4,4\], got \[1,4,4\]/);
+  });
+});
+
 /** The WebAssembly JS API as these tests use it (this package's TS lib declares none). */
 interface WasmJsApi {
   Module: { new (bytes: Uint8Array): object; imports(m: object): Array<{ module: string; name: string; kind: string }>; exports(m: object): Array<{ name: string }> };
@@ -211,11 +312,11 @@ describe('the fused wasm module', () => {
     expect(createHash('sha256').update(source).digest('hex')).toBe(FUSED_SOURCE_SHA256);
   });
 
-  it('imports only a memory and exports the six kernels', () => {
+  it('imports only a memory and exports the ten kernels', () => {
     const module = new WebAssembly.Module(fusedWasmBytes());
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
     expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(
-      ['gelu', 'gelu_grad', 'layer_norm', 'layer_norm_grad', 'matmul', 'softmax_grad'].sort(),
+      ['attention_context', 'attention_grad', 'attention_scores', 'gelu', 'gelu_grad', 'layer_norm', 'layer_norm_grad', 'matmul', 'matmul_bias', 'softmax_grad'].sort(),
     );
   });
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fastWasmKernelsRegistered } from '../src/kernels/index';
 import { fusedMatMulRoute } from '../src/kernels/fused-matmul';
 import { clearTransposedOperands, TRANSPOSED_CACHE_MAX_ELEMENTS, transposedOperandsHeld } from '../src/kernels/transposed-operands';
-import { batchMatMulRoute, broadcastBatchIndex, planMatMul, STOCK_MAX_MACS_PER_SLICE, SWAP_MIN_RATIO } from '../src/kernels/batch-matmul';
+import { batchMatMulRoute, broadcastBatchIndex, NATIVE_THIN_MAX, nativeProduct, planMatMul, STOCK_MAX_MACS_PER_SLICE, SWAP_MIN_RATIO } from '../src/kernels/batch-matmul';
 import { compute, data, type Data, expectClose, expectMatchesCpu, t, useWasm, wasmHeapBytes } from './wasm-kernels-helpers';
 
 beforeAll(async () => {
@@ -195,17 +195,41 @@ describe('batch-matmul planning', () => {
     expect(planMatMul([5, 4, 3], [5, 3, 6], false, false).m * 3 * 6).toBeLessThan(STOCK_MAX_MACS_PER_SLICE);
   });
 
-  it('computes a wide Aᵀ·B as (Bᵀ·A)ᵀ: the FORWARD case [40, 6]ᵀ·[40, 50] and LoRA\'s downᵀ·dUp', () => {
+  it('sends 2-D products with neither bias nor activation to the native kernel (one thread), LoRA\'s thin ones included', () => {
     const route = (a: number[], b: number[], ta: boolean, tb: boolean) => batchMatMulRoute(planMatMul(a, b, ta, tb), ta, tb);
-    expect(50).toBeGreaterThanOrEqual(SWAP_MIN_RATIO * 6);
-    expect(route([40, 6], [40, 50], true, false)).toBe('swapped');
-    expect(route([1576, 16], [1576, 576], true, false)).toBe('swapped');
-    // Not when B is the narrower side (xᵀ·dDown), nor for transposed B or batched operands.
-    expect(route([1576, 192], [1576, 16], true, false)).toBe('shared-right');
-    expect(route([40, 6], [50, 40], true, true)).toBe('shared-right');
+    // LoRA r=8 q,v on ViT-Ti: x·A, down·B, dY·Bᵀ, downᵀ·dY, dDown·Aᵀ, xᵀ·dDown.
+    const lora: Case[] = [
+      [[1576, 192], [192, 16], false, false],
+      [[1576, 16], [16, 576], false, false],
+      [[1576, 576], [16, 576], false, true],
+      [[1576, 16], [1576, 576], true, false],
+      [[1576, 16], [192, 16], false, true],
+      [[1576, 192], [1576, 16], true, false],
+    ];
+    for (const [a, b, ta, tb] of lora) {
+      expect(Math.min(...a, ...b)).toBeLessThanOrEqual(NATIVE_THIN_MAX);
+      expect(nativeProduct(planMatMul(a, b, ta, tb))).toBe(true);
+      expect(route(a, b, ta, tb)).toBe('native');
+    }
+    // A frozen weight's dY·Wᵀ too (the tests run one thread), but no batched product.
+    expect(route([1576, 576], [192, 576], false, true)).toBe('native');
     expect(route([2, 40, 6], [2, 40, 50], true, false)).toBe('native-slices');
+    expect(nativeProduct(planMatMul([2, 40, 6], [40, 50], true, false))).toBe(false);
+  });
+
+  it('computes a wide fused Aᵀ·B without bias as (Bᵀ·A)ᵀ, a clamped product with a bias as one XNNPACK product, and a linear one natively', () => {
+    const fused = (a: number[], b: number[], ta: boolean, tb: boolean, bias: number[] | undefined, act: string) =>
+      fusedMatMulRoute(planMatMul(a, b, ta, tb), ta, tb, bias, act);
+    expect(50).toBeGreaterThanOrEqual(SWAP_MIN_RATIO * 6);
+    expect(fused([40, 6], [40, 50], true, false, undefined, 'relu')).toEqual({ route: 'swapped', fused: true });
+    // Not when B is the narrower side, nor for transposed B (folded into M), nor with a bias.
+    expect(fused([40, 50], [40, 6], true, false, undefined, 'relu')).toEqual({ route: 'shared-right', fused: true });
+    expect(fused([40, 6], [50, 40], true, true, undefined, 'relu')).toEqual({ route: 'shared-right', fused: true });
+    expect(fused([1576, 192], [192, 576], false, false, [576], 'relu')).toEqual({ route: 'shared-right', fused: true });
+    // A linear one (ViT's x·W + b) with its bias added by the native kernel.
+    expect(fused([1576, 192], [192, 576], false, false, [576], 'linear')).toEqual({ route: 'native', fused: true });
     // A batched product with a bias goes to XNNPACK per slice (the bias is added inside it).
-    expect(fusedMatMulRoute(planMatMul([3, 33, 29], [3, 31, 29], false, true), false, true, [31], 'linear')).toEqual({ route: 'per-slice', fused: true });
+    expect(fused([3, 33, 29], [3, 31, 29], false, true, [31], 'linear')).toEqual({ route: 'per-slice', fused: true });
   });
 });
 
@@ -217,6 +241,10 @@ describe('fast wasm _FusedMatMul', () => {
     { name: 'shared left operand, bias [N]', a: [33, 29], b: [4, 29, 31], ta: false, tb: false, bias: [31], act: 'linear' },
     { name: 'bias [M, N] broadcast', a: [3, 33, 29], b: [29, 31], ta: false, tb: false, bias: [33, 31], act: 'linear' },
     { name: 'bias [1], elu', a: [33, 29], b: [29, 31], ta: false, tb: false, bias: [1], act: 'elu' },
+    { name: '2-D, bias [N], linear (native, tails of 4 rows and 4/8 columns)', a: [50, 16], b: [16, 70], ta: false, tb: false, bias: [70], act: 'linear' },
+    { name: 'transposed, bias [N], linear (native)', a: [19, 37], b: [23, 19], ta: true, tb: true, bias: [23], act: 'linear' },
+    { name: 'wide Aᵀ·B, no bias, relu (swapped)', a: [40, 6], b: [40, 50], ta: true, tb: false, act: 'relu' },
+    { name: 'Aᵀ·B, no bias, relu6 (one XNNPACK product)', a: [40, 50], b: [40, 6], ta: true, tb: false, act: 'relu6' },
     { name: 'no bias, sigmoid', a: [2, 29, 33], b: [2, 29, 31], ta: true, tb: false, act: 'sigmoid' },
     { name: 'leakyrelu', a: [33, 29], b: [29, 31], ta: false, tb: false, bias: [31], act: 'leakyrelu' },
     { name: 'prelu', a: [33, 29], b: [29, 31], ta: false, tb: false, bias: [31], act: 'prelu' },

@@ -61,6 +61,39 @@ describe('wasm Slice, SplitV and Unpack (copy only the slice)', () => {
     const expected: number[] = [];
     for (let i = 0; i < 2; i++) for (let j = 1; j < 3; j++) for (let k = 2; k < 5; k++) expected.push(i * 20 + j * 5 + k);
     expect(Array.from(box)).toEqual(expected);
+    // Views onto one buffer (two tensors on the wasm heap) copy through copyWithin: same result.
+    const heap = new Float32Array(60 + 12 + 3);
+    const shared = heap.subarray(0, 60);
+    shared.set(src);
+    const out = heap.subarray(63, 75);
+    copyBox(shared, shape, out, [0, 1, 2], [2, 2, 3]);
+    expect(Array.from(out)).toEqual(expected);
+    expect(Array.from(heap.subarray(60, 63))).toEqual([0, 0, 0]);
+  });
+});
+
+describe('wasm Concat (copies runs with the heap\'s copyWithin)', () => {
+  it.each([0, 1, 2])('joins three [2, 7, 20]-like tensors on axis %i as cpu does', async (axis) => {
+    const shapes = [0, 1, 2].map((i) => [2, 7, 20].map((d, a) => (a === axis ? d + i : d)));
+    const xs = shapes.map((shape, i) => data(shape, 60 + i));
+    await expectMatchesCpu(() => tf.concat(xs.map(t), axis), 0);
+  });
+
+  it('joins int32 and bool data, skips empty inputs, and returns a single input unchanged', async () => {
+    const ints = await compute('wasm', () => tf.concat([tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), tf.tensor2d([[5], [6]], [2, 1], 'int32')], 1));
+    expect(Array.from(ints[0]!.values)).toEqual([1, 2, 5, 3, 4, 6]);
+    const bools = await compute('wasm', () => tf.concat([tf.tensor2d([[true], [false]], [2, 1], 'bool'), tf.tensor2d([[false, true], [true, true]], [2, 2], 'bool')], 1));
+    expect(Array.from(bools[0]!.values)).toEqual([1, 0, 1, 0, 1, 1]);
+    const withEmpty = await compute('wasm', () => tf.concat([tf.zeros([2, 0]), tf.tensor2d([[1, 2], [3, 4]]), tf.zeros([2, 0])], 1));
+    expect(Array.from(withEmpty[0]!.values)).toEqual([1, 2, 3, 4]);
+    const single = await compute('wasm', () => tf.concat([tf.zeros([3, 0]), tf.tensor2d([[7], [8], [9]])], 1));
+    expect(Array.from(single[0]!.values)).toEqual([7, 8, 9]);
+  });
+
+  it('gives cpu gradients through concat (the qkv split\'s gradient is one)', async () => {
+    const parts = [0, 1, 2].map((i) => data([2, 5, 4], 70 + i));
+    const w = data([2, 5, 12], 73);
+    await expectMatchesCpu(() => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(tf.concat([a, b, c], 2), t(w))))(parts.map(t)));
   });
 });
 

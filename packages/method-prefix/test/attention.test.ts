@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPeft, initBackend, multiHeadAttention, type SiteInfo, type TransformContext } from '@vpeft/core';
-import { createTestViT, maxAbsDiff, randomBatch, trainSteps } from '@vpeft/core/testing';
+import { applyPeft, FUSED_KERNELS, initBackend, multiHeadAttention, type SiteInfo, type TransformContext } from '@vpeft/core';
+import { createTestViT, largestRelativeDifference, maxAbsDiff, randomBatch, runWithAndWithoutFusedAttention, trainSteps } from '@vpeft/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { foldPrefixProjection, layerPrefixes, prefix, prefixTransform } from '../src/index';
 
@@ -86,5 +86,21 @@ describe('prefix attention', () => {
     tf.dispose([batch.x, batch.y, before, after]);
     model.dispose();
     folded.dispose({ backbone: true });
+  });
+});
+
+describe('prefix tuning and attention on the qkv layout', () => {
+  it('keeps the composed attention path (its transform changes k and v at the attention site): the fused kernels never run', async () => {
+    await tf.setBackend('wasm');
+    const backbone = createTestViT(8);
+    const model = applyPeft(backbone, prefix({ tokens: 4 }), { numClasses: 3 });
+    const batch = randomBatch(backbone, 2, 3);
+    const { fused, composed } = await runWithAndWithoutFusedAttention(model, batch.x);
+    expect(fused.kernels.has(FUSED_KERNELS.qkvAttention) || fused.kernels.has(FUSED_KERNELS.qkvAttentionGrad)).toBe(false);
+    expect(fused.kernels.has('SplitV')).toBe(true);
+    // The same ops both times: the same bits.
+    expect(largestRelativeDifference(fused, composed)).toBe(0);
+    tf.dispose([batch.x, batch.y]);
+    model.dispose({ backbone: true });
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gelu, layerNorm, linear, multiHeadAttention, splitHeads, VpeftError } from '@vpeft/core';
+import { gelu, layerNorm, linear, qkvAttention, VpeftError } from '@vpeft/core';
 
 /** A linear layer's variables (weight `[in, out]`, bias `[out]`). */
 export interface LinearParams {
@@ -51,8 +51,8 @@ export function sideBlock(h: tf.Tensor3D, params: SideBlockParams): tf.Tensor3D 
   let x = h;
   if (params.attention) {
     const { norm: n1, qkv, proj, heads } = params.attention;
-    const [q, k, v] = tf.split(tokenLinear(norm(x, n1), qkv), 3, 2).map((t) => splitHeads(t as tf.Tensor3D, heads)) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    x = tf.add(x, tokenLinear(multiHeadAttention({ q, k, v }), proj));
+    // Attention read straight from the qkv output (one kernel on wasm, composed ops elsewhere).
+    x = tf.add(x, tokenLinear(qkvAttention(tokenLinear(norm(x, n1), qkv), heads), proj));
   }
   const hidden = gelu(tokenLinear(norm(x, params.norm), params.fc1)) as tf.Tensor3D;
   return tf.add(x, tokenLinear(hidden, params.fc2));

@@ -84,6 +84,23 @@ describe('createDataParallelTrainer', () => {
       const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(p.variable, reference.parameters.get(p.name).variable))).dataSync()[0]!);
       expect(diff, p.name).toBeLessThan(1e-5);
     }
+    // A smaller batch after the full ones (an epoch's last), then a full one again: the staging
+    // buffers the trainer reuses hold each batch's own images and targets.
+    for (const count of [3, x2.shape[0]]) {
+      const xs = tf.slice(x2, 0, count);
+      const ys = tf.slice(y2, 0, count);
+      const one = await lossGradients(model, xs, ys);
+      const two = await trainer.gradients(xs, ys);
+      expect(Math.abs(one.loss - two.loss), `batch of ${count}`).toBeLessThan(1e-5);
+      expect(maxDiff(one.grads, two.grads), `batch of ${count}`).toBeLessThan(1e-5);
+      tf.dispose([xs, ys, one.grads, two.grads]);
+    }
+    // Logits on the workers (inference mode, current values) equal model.predict's.
+    const predicted = await trainer.predict(x2);
+    const expected = model.predict(x2);
+    expect(predicted.shape).toEqual(expected.shape);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(predicted, expected))).dataSync()[0]!)).toBeLessThan(1e-5);
+    tf.dispose([predicted, expected]);
     tf.dispose([x2, y2]);
     optimizer.dispose();
     referenceOptimizer.dispose();

@@ -10,6 +10,13 @@ export interface FusedExports {
   layer_norm_grad(dy: number, xhat: number, rstd: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number): void;
   softmax_grad(y: number, dy: number, dx: number, rows: number, cols: number): void;
   matmul(a: number, b: number, c: number, m: number, k: number, n: number, transposeA: number): void;
+  matmul_bias(a: number, b: number, bias: number, c: number, m: number, k: number, n: number, transposeA: number): void;
+  attention_scores(qkv: number, scratch: number, scores: number, batch: number, tokens: number, heads: number, headDim: number, scale: number): void;
+  attention_context(probs: number, qkv: number, context: number, batch: number, tokens: number, heads: number, headDim: number): void;
+  attention_grad(
+    dcontext: number, qkv: number, probs: number, scratch: number, ds: number, dqkv: number,
+    batch: number, tokens: number, heads: number, headDim: number, scale: number,
+  ): void;
 }
 
 /** The module's bytes (no `node:` import, no file: the browser bundle decodes them the same way). */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { assertFloat32, callKernel, f32, release, requireInputs, view, zeros, type WasmBackend } from './kernel-utils';
 import { fusedFor, fusedModuleSupported, pointer } from '../fused/fused-module';
 import { transposedOperand } from './transposed-operands';
@@ -113,16 +114,48 @@ function transpose(backend: WasmBackend, x: tf.TensorInfo, shape: number[], perm
 }
 
 /**
- * How {@link fastBatchMatMul} computes a product: `shared-right`, a right operand of batch 1 with the
- * left operand's batch folded into M (one XNNPACK product); `swapped`, a 2-D `Aᵀ·B` much wider than
- * tall computed as `(Bᵀ·A)ᵀ` (see {@link SWAP_MIN_RATIO}); `shared-left`, a left operand of batch 1
- * with the right operand's batch folded into N (one product, then a transpose of the output);
- * `native-slices`, one product per output batch slice by vpeft's own wasm SIMD kernel (`matmul` in
- * native/fused.c, which reads its right operand unpacked), for products with no bias or activation
- * where the fused module runs; `per-slice`, one XNNPACK product per output batch slice. `stock` is the stock kernel's loop (tiny
- * products, see {@link preferStock}), chosen by the BatchMatMul kernel only.
+ * How {@link fastBatchMatMul} computes a product: `native`, a 2-D product with no activation (a bias
+ * of length N is added) by vpeft's own wasm SIMD kernel (`matmul` in native/fused.c: reads its right operand
+ * unpacked and a transposed left operand in place; see {@link nativeProduct}); `shared-right`, a
+ * right operand of batch 1 with the left operand's batch folded into M (one XNNPACK product);
+ * `swapped`, a 2-D `Aᵀ·B` much wider than tall computed as `(Bᵀ·A)ᵀ` (see {@link SWAP_MIN_RATIO});
+ * `shared-left`, a left operand of batch 1 with the right operand's batch folded into N (one product,
+ * then a transpose of the output); `native-slices`, one product per output batch slice by the native
+ * kernel, for products with no bias or activation where the fused module runs; `per-slice`, one
+ * XNNPACK product per output batch slice. `stock` is the stock kernel's loop (tiny products, see
+ * {@link preferStock}), chosen by the BatchMatMul kernel only.
  */
-export type MatMulRoute = 'stock' | 'shared-right' | 'swapped' | 'shared-left' | 'native-slices' | 'per-slice';
+export type MatMulRoute = 'stock' | 'native' | 'shared-right' | 'swapped' | 'shared-left' | 'native-slices' | 'per-slice';
+
+/**
+ * A 2-D product whose shortest side is at most this goes to the native kernel even where XNNPACK runs
+ * threads: LoRA's rank-r products (r·k columns, k factors stacked). XNNPACK packs its right operand
+ * for every tensor it has not seen (any gradient, any freshly stacked factor) at 15-50 ns per element,
+ * which costs more than such a product; the native kernel reads it as it is. Measured on ViT-Ti's LoRA
+ * r=8 q,v shapes (one thread, x86): 1.5-3x XNNPACK's time per call.
+ */
+export const NATIVE_THIN_MAX = 16;
+
+/** Whether tfjs's wasm backend runs XNNPACK on one thread (false when unknown: not initialised yet). */
+function singleThreaded(): boolean {
+  try {
+    return getThreadsCount() <= 1;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a 2-D product with no activation (with or without a bias of length N) goes to the native kernel: where the fused
+ * module runs, every such product on one thread (it matches or beats XNNPACK's rate even on a packed
+ * weight: ViT-Ti's qkv and fc2 shapes 34-40 against 29-30 GFLOP/s, and needs no transpose of a
+ * transposed left operand), and thin ones ({@link NATIVE_THIN_MAX}) with threads too (XNNPACK's
+ * threads win on large products).
+ */
+export function nativeProduct(plan: MatMulPlan): boolean {
+  if (plan.batchA !== 1 || plan.batchB !== 1 || !fusedModuleSupported()) return false;
+  return Math.min(plan.m, plan.k, plan.n) <= NATIVE_THIN_MAX || singleThreaded();
+}
 
 /**
  * XNNPACK packs the right operand of every product it has not seen (a fresh tensor: any gradient)
@@ -136,25 +169,27 @@ export const SWAP_MIN_RATIO = 4;
 
 /**
  * The {@link MatMulRoute} of {@link fastBatchMatMul} for `plan` (never `stock`); `columnwise` is
- * false for a product that adds a per-column bias (its output columns must be N columns), `plain`
- * true for one with neither bias nor activation.
+ * false for a product that adds a per-column bias (its output columns must be N columns), `linear`
+ * true for one without a clamp activation (the native kernel adds a bias, but applies none).
  */
 export function fastRoute(
   plan: MatMulPlan,
   transposeA: boolean,
   transposeB: boolean,
   columnwise = true,
-  plain = true,
+  linear = true,
 ): Exclude<MatMulRoute, 'stock'> {
   const plain2D = plan.batchA === 1 && plan.batchB === 1;
+  if (linear && nativeProduct(plan)) return 'native';
   if (plain2D && columnwise && transposeA && !transposeB && plan.n >= SWAP_MIN_RATIO * plan.m) return 'swapped';
   if (plan.batchB === 1) return 'shared-right';
   if (plan.batchA === 1 && columnwise) return 'shared-left';
-  return plain && fusedModuleSupported() ? 'native-slices' : 'per-slice';
+  return linear && columnwise && fusedModuleSupported() ? 'native-slices' : 'per-slice';
 }
 
 /**
- * A batched matrix product computed as a few large XNNPACK products: transposes are materialised
+ * A batched matrix product computed as a few large products: a 2-D one with no clamp activation by
+ * the native kernel (adding the bias if any) where {@link nativeProduct} says so, else by XNNPACK. Transposes are materialised
  * with the wasm Transpose kernel (a transposed right operand of batch 1 is kept across calls, see
  * {@link transposedOperand}); a right operand shared by every batch (batch 1) has the left
  * operand's batch folded into M; a left operand of batch 1 has the right operand's batch folded into
@@ -186,8 +221,22 @@ export function fastBatchMatMul(
     productInto(backend, a2, guarded.b, out, rows, k, cols, epilogue);
     return out;
   };
-  const route = fastRoute(plan, transposeA, transposeB, epilogue.bias === undefined, epilogue.bias === undefined && epilogue.activation === 'linear');
+  const route = fastRoute(plan, transposeA, transposeB, epilogue.bias === undefined, epilogue.activation === 'linear');
   try {
+    if (route === 'native') {
+      // a [M, K] (or [K, M] read in place) · b [K, N] unpacked; a transposed b is kept like XNNPACK's.
+      let b2 = b;
+      if (transposeB) {
+        const held = transposedOperand(backend, b, n, k);
+        b2 = held.owned ? keep(held.bt) : held.bt;
+      }
+      const out = backend.makeOutput(outShape, 'float32');
+      const [pa, pb, pc, ta] = [pointer(backend, a), pointer(backend, b2), pointer(backend, out), transposeA ? 1 : 0];
+      const kernels = fusedFor(backend);
+      if (epilogue.bias === undefined) kernels.matmul(pa, pb, pc, m, k, n, ta);
+      else kernels.matmul_bias(pa, pb, pointer(backend, epilogue.bias), pc, m, k, n, ta);
+      return out;
+    }
     if (route === 'shared-right') {
       // Shared right operand: [batchA * M, K] x [K, N].
       const a3 = transposeA ? keep(transpose(backend, a, [batchA, k, m], [0, 2, 1])) : a;

@@ -58,7 +58,7 @@ export function fusedMatMulRoute(
   activation: string,
 ): { route: MatMulRoute; fused: boolean } {
   const biasFusable = biasShape === undefined || (biasShape.length === 1 && biasShape[0] === plan.n);
-  if (biasFusable && CLAMP_ACTIVATIONS.has(activation)) return { route: fastRoute(plan, transposeA, transposeB, biasShape === undefined, biasShape === undefined && activation === 'linear'), fused: true };
+  if (biasFusable && CLAMP_ACTIVATIONS.has(activation)) return { route: fastRoute(plan, transposeA, transposeB, biasShape === undefined, activation === 'linear'), fused: true };
   return { route: batchMatMulRoute(plan, transposeA, transposeB), fused: false };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Names of vpeft's one-pass kernels. `@vpeft/core`'s `gelu` and `layerNorm` run the kernels of these
+ * Names of vpeft's one-pass kernels. `@vpeft/core`'s `gelu`, `layerNorm` and `qkvAttention` run the kernels of these
  * names when the active backend registers them (else tfjs's composed ops): keep them equal to core's
  * `FUSED_KERNELS` (core's tests check that the wasm backend registers every one).
  */
@@ -14,4 +14,11 @@ export const FUSED = {
   layerNormGrad: 'VpeftLayerNormGrad',
   /** Softmax's gradient over the last axis: inputs `y` (softmax's output), `dy`; output `(dy − Σ dy·y)·y`. */
   softmaxGrad: 'VpeftSoftmaxGrad',
+  /**
+   * Multi-head attention on the qkv layout: inputs `qkv` `[B, N, 3·d]`, attr `heads`; outputs the context
+   * `[B, N, d]` and the softmax probabilities `[B·heads, N, N]`.
+   */
+  qkvAttention: 'VpeftQkvAttention',
+  /** Its gradient: inputs `dcontext` `[B, N, d]`, `qkv`, `probs`, attr `heads`; output `dqkv` `[B, N, 3·d]`. */
+  qkvAttentionGrad: 'VpeftQkvAttentionGrad',
 } as const;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchMatMulKernel } from './batch-matmul';
 import { CLIP_GRAD, clipByValueGrad } from './clip-grad';
+import { makeConcatKernel } from './concat';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop';
@@ -11,6 +12,7 @@ import { makeIdentityKernel } from './identity';
 import { WASM } from './kernel-utils';
 import { layerNorm, layerNormGrad } from './layer-norm';
 import { makeSliceKernel, makeSplitVKernel, makeUnpackKernel } from './slice';
+import { qkvAttention, qkvAttentionGrad } from './qkv-attention';
 import { softmaxGrad } from './softmax-grad';
 import { fusedModuleSupported } from '../fused/fused-module';
 import { unsortedSegmentSum } from './unsorted-segment-sum';
@@ -31,11 +33,14 @@ const FUSED_KERNELS: Record<string, tf.KernelFunc> = {
   [FUSED.layerNorm]: layerNorm,
   [FUSED.layerNormGrad]: layerNormGrad,
   [FUSED.softmaxGrad]: softmaxGrad,
+  [FUSED.qkvAttention]: qkvAttention,
+  [FUSED.qkvAttentionGrad]: qkvAttentionGrad,
 };
 
 /** Stock kernels replaced by {@link registerFastWasmKernels}, and how to build the replacement from them. */
 const REPLACED: Record<string, (stock: tf.KernelFunc) => tf.KernelFunc> = {
   BatchMatMul: makeBatchMatMulKernel,
+  Concat: makeConcatKernel,
   _FusedMatMul: makeFusedMatMulKernel,
   Conv2DBackpropInput: makeConv2DBackpropInputKernel,
   Identity: makeIdentityKernel,
@@ -56,12 +61,13 @@ export function fastWasmKernelsRegistered(): boolean {
 /**
  * Registers vpeft's wasm kernels: a fast `BatchMatMul` and `_FusedMatMul` (every transpose, batch and
  * broadcast case through XNNPACK, instead of the stock ~3 GFLOP/s loop), `Slice`/`SplitV`/`Unpack` that
- * copy only the slice (the stock ones copy the whole input first), an `Identity` that shares memory
+ * copy only the slice (the stock ones copy the whole input first), a `Concat` that copies with the
+ * heap's `copyWithin`, an `Identity` that shares memory
  * instead of copying it, and the kernels the stock
  * backend lacks — `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`,
  * `DepthwiseConv2dNativeBackpropFilter`, `UnsortedSegmentSum` (the gradients of conv2d, depthwiseConv2d
  * and gather) — and, where the engine runs wasm SIMD, the one-pass kernels of native/fused.c that
- * `@vpeft/core`'s GELU and LayerNorm and the Softmax gradient use ({@link FUSED}). Idempotent; a missing kernel that tfjs later ships itself is left alone. Called on
+ * `@vpeft/core`'s GELU, LayerNorm and attention on the qkv layout and the Softmax gradient use ({@link FUSED}). Idempotent; a missing kernel that tfjs later ships itself is left alone. Called on
  * import of `@vpeft/backend-wasm` (before or after the wasm backend initialises: the stock
  * kernels' `setupFunc`s are kept, and tfjs runs them when the backend starts).
  */

@@ -41,7 +41,7 @@ function plainRunner(canTell: boolean): SiteRunner {
 /**
  * The backbone contract (as {@link describeMethodConformance} is the method contract): declared sites
  * and parameter roles are consistent with the parameters; a no-op transform at every site leaves the
- * output bit-identical and reaches every declared site; running the frozen prefix off the gradient tape
+ * output unchanged (to float32 rounding) and reaches every declared site; running the frozen prefix off the gradient tape
  * gives the same gradients as the fully taped run; forward passes keep the tensor count flat and
  * `dispose()` frees every tensor the backbone made.
  */
@@ -103,7 +103,7 @@ export function describeBackboneConformance(options: BackboneConformanceOptions)
       }
     });
 
-    it('a no-op transform at every site reaches every declared site and leaves the output bit-identical', async () => {
+    it('a no-op transform at every site reaches every declared site and leaves the output unchanged (to float32 rounding where the backbone fuses what no transform touches)', async () => {
       await initBackend({ backend: options.backend });
       const backbone = options.backbone(2);
       try {
@@ -111,7 +111,12 @@ export function describeBackboneConformance(options: BackboneConformanceOptions)
         const plain = tf.tidy(() => backbone.forward(batch.x));
         const seen = new Set<string>();
         const through = tf.tidy(() => backbone.forward(batch.x, { sites: identityEverywhere(seen) }));
-        expect(maxAbsDiff(await read(plain), await read(through))).toBe(0);
+        // A backbone may run fused kernels where no site is active (the ViT's attention on wasm), which
+        // round differently from the composed ops: 1e-4 of the output's scale is far above float32
+        // rounding through a small backbone and far below any real change.
+        const throughValues = await read(through);
+        const scale = throughValues.reduce((largest, v) => Math.max(largest, Math.abs(v)), 1);
+        expect(maxAbsDiff(await read(plain), throughValues)).toBeLessThanOrEqual(1e-4 * scale);
         const declared = backbone.sites().map((s) => s.name);
         expect([...seen].filter((name) => !declared.includes(name)), 'sites run but not declared').toEqual([]);
         expect(declared.filter((name) => !seen.has(name)), 'declared sites never run').toEqual([]);

@@ -9,4 +9,5 @@ export { describeBackboneConformance, type BackboneConformanceOptions } from './
 export { describeAttentionSiteConformance, describeTapConformance, type SiteContractOptions } from './site-contracts';
 export { describeFrozenPartConformance, type FrozenPartCase, type FrozenPartConformanceOptions } from './frozen-part';
 export { createTestViT, randomBatch, snapshot, snapshotAsync, read, maxAbsDiff, bitEqual } from './fixtures';
+export { runWithAndWithoutFusedAttention, largestRelativeDifference, type AttentionPathRun } from './fused-attention';
 export { trainSteps, trainStepsAsync, trainStep, type TrainStepsOptions } from './train-steps';

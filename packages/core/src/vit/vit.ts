@@ -5,7 +5,8 @@ import { blockSteps, frozenPrefixLength } from '../backbone/frozen-prefix';
 import { ShapeMismatchError, VpeftError } from '../errors/errors';
 import { hashSeed } from '../init/random';
 import { init, initialize, type Initializer } from '../init/initializers';
-import { multiHeadAttention, splitHeads } from '../ops/attention';
+import { multiHeadAttention, splitQkv } from '../ops/attention';
+import { qkvAttention } from '../ops/qkv-attention';
 import { gelu, quickGelu } from '../ops/gelu';
 import { layerNorm } from '../ops/layer-norm';
 import { linear } from '../ops/linear';
@@ -293,8 +294,11 @@ export class ViT implements Backbone {
     const attention = (x: tf.Tensor3D): tf.Tensor3D => {
       const normed = normalize('norm1')(x);
       const qkv = this.dense(`${prefix}.attn.qkv`, sites, tf.reshape(normed, [b * n, d]), layout);
-      const [q, k, v] = tf.split(tf.reshape(qkv, [b, n, 3 * d]), 3, 2).map((t) => splitHeads(t as tf.Tensor3D, heads)) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-      const context = sites.run<'attention'>(`${prefix}.attn.core`, { q, k, v }, multiHeadAttention, { layout });
+      const packed = tf.reshape(qkv, [b, n, 3 * d]) as tf.Tensor3D;
+      // With no transform at the attention site, attention reads q, k, v in place (fused on wasm).
+      const context = sites.active?.(`${prefix}.attn.core`) === false
+        ? qkvAttention(packed, heads)
+        : sites.run<'attention'>(`${prefix}.attn.core`, splitQkv(packed, heads), multiHeadAttention, { layout });
       return scaled('ls1', tf.reshape(this.dense(`${prefix}.attn.proj`, sites, tf.reshape(context, [b * n, d]), layout), [b, n, d]));
     };
     const mlp = (x: tf.Tensor3D): tf.Tensor3D => {
