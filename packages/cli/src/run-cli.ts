@@ -13,6 +13,7 @@ import { debugRequested, reportError } from './error-boundary';
 import { UsageError } from './errors';
 import { checkOutputFile } from './output-path';
 import { positiveInteger } from './parse-number';
+import { checkSingleTaskAdapter } from './single-task-adapter';
 import { processOutput, type Output } from './output';
 
 const COMMON = {
@@ -105,6 +106,7 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'inspect': {
         const { values } = parse(args, { ...COMMON, adapter: { type: 'string' } });
         if (values.help) return await printHelp();
+        if (values.adapter) checkSingleTaskAdapter(values.adapter, 'inspect');
         if (values.adapter && values.method?.length) throw new UsageError(`vpeft inspect takes --adapter DIR (its methods are saved in it) or --method, not both; got --adapter ${values.adapter} and --method ${values.method.join(' --method ')}`);
         await inspectCommand(
           { backbone: values.backbone!, weights: values.weights, config: values.config, methods: values.method ?? [], adapter: values.adapter, classes: positiveInteger(values.classes!, 'classes'), backend: values.backend },
@@ -118,6 +120,7 @@ export async function runCli(argv: string[]): Promise<number> {
         if (!values.adapter) throw new UsageError('vpeft merge needs --adapter DIR');
         if (!values.out) throw new UsageError('vpeft merge needs --out FILE.safetensors');
         checkOutputFile(values.out);
+        checkSingleTaskAdapter(values.adapter, 'merge');
         await mergeCommand({ backbone: values.backbone!, weights: values.weights, config: values.config, adapter: values.adapter, out: values.out, backend: values.backend }, out);
         return 0;
       }

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vpeft, type CliRun } from './spawn-cli';
 
 const BENCH_SPEC = fileURLToPath(new URL('./fixtures/bench-tiny.yaml', import.meta.url));
+/** A 4-head big_vision ViT checkpoint. */
+const NPZ = fileURLToPath(new URL('../../convert/test/fixtures/big-vision.npz', import.meta.url));
 const TINY = ['--backbone', 'vit_test_patch8_32'];
 const DIGITS = ['--data', 'mnist:classes=0|1'];
 
@@ -83,9 +85,11 @@ const cases: Case[] = [
   { what: 'train: a string for a flag in the config', args: async () => ['train', ...TINY, ...DIGITS, '--config', await fileIn('resume.yaml', 'resume: "yes"\n')], line: /--config .*resume\.yaml: option "resume" expects true or false/ },
   // --out, --resume, --workers: refused before anything trains
   { what: 'train: --out under a file', args: () => ['train', ...TINY, ...DIGITS, '--epochs', '1', '--out', join(file, 'run')], line: /--out .*a-file\/run: cannot be created: .*a-file is a file, not a folder/ },
+  { what: 'train: --cache-dir under a file', args: () => ['train', ...TINY, ...DIGITS, '--cache-dir', join(file, 'cache')], line: /--cache-dir .*a-file\/cache: cannot be created: .*a-file is a file, not a folder/ },
   { what: 'train: --resume without --out', args: () => ['train', ...TINY, ...DIGITS, '--resume'], line: /--resume .*--out/ },
   { what: 'train: --workers 0', args: () => ['train', ...TINY, ...DIGITS, '--workers', '0'], line: /--workers expects a positive integer or auto, got "0"/ },
   { what: 'multi-task train: --out under a file', args: () => ['train', ...TINY, '--task', 'a=mnist:classes=0|1', '--task', 'b=mnist:classes=2|3', '--out', join(file, 'mt')], line: /--out .*a-file\/mt: cannot be created: .*a-file is a file, not a folder/ },
+  { what: 'multi-task train: a task with an unknown data kind', args: () => ['train', ...TINY, '--task', 'a=mnist:classes=0|1', '--task', 'b=nosuch'], line: /--task b=nosuch: unknown dataset kind "nosuch"; expected mnist, emoji, / },
   { what: 'demo: --out under a file', args: () => ['demo', '--epochs', '1', '--out', join(file, 'demo')], line: /--out .*a-file\/demo: cannot be created: .*a-file is a file, not a folder/ },
   // eval
   { what: 'eval: --seed not a number', args: () => ['eval', ...TINY, ...DIGITS, '--adapter', adapter, '--seed', 'x'], line: /--seed expects an integer, got "x"/ },
@@ -113,9 +117,19 @@ const cases: Case[] = [
   },
   // inspect, merge, convert, cache
   { what: 'inspect: --adapter and --method together', args: () => ['inspect', ...TINY, '--adapter', adapter, '--method', 'lora'], line: /inspect takes --adapter DIR .* or --method, not both/ },
+  {
+    what: 'inspect: a multi-task adapter',
+    args: async () => {
+      await mkdir(join(dir, 'multi'));
+      await writeFile(join(dir, 'multi', 'multitask_config.json'), '{}');
+      return ['inspect', ...TINY, '--adapter', join(dir, 'multi')];
+    },
+    line: /--adapter .*multi is a multi-task adapter .*; vpeft inspect takes a single-task adapter\. Evaluate one of its tasks with vpeft eval .* --task NAME/,
+  },
   { what: 'merge: --out is a folder', args: () => ['merge', ...TINY, '--adapter', adapter, '--out', dir], line: /--out .*: is a folder; give a file path/ },
   { what: 'merge: --out under a file', args: () => ['merge', ...TINY, '--adapter', adapter, '--out', join(file, 'm.safetensors')], line: /--out .*a-file\/m\.safetensors: cannot be created: .*a-file is a file, not a folder/ },
   { what: 'convert: a folder as the checkpoint', args: () => ['convert', '--from', 'npz', dir, '--out', join(dir, 'c.safetensors')], line: /convert: .*: is a folder; give the checkpoint file/, absent: () => [join(dir, 'c.safetensors')] },
+  { what: 'convert: --heads other than the npz records', args: () => ['convert', '--from', 'npz', NPZ, '--heads', '8', '--out', join(dir, 'h.safetensors')], line: /convert --from npz: .*`numHeads` got 8; expected 4: the checkpoint's attention kernels record 4 heads/, absent: () => [join(dir, 'h.safetensors')] },
   { what: 'cache: --dir is a file', args: () => ['cache', '--dir', file], line: /--dir .*a-file: is a file, not a folder/ },
   // bench
   { what: 'bench: --out under a file', args: () => ['bench', '--spec', BENCH_SPEC, '--out', join(file, 'bench')], line: /--out .*a-file\/bench: cannot be created: .*a-file is a file, not a folder/ },

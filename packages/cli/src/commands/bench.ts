@@ -95,6 +95,7 @@ export async function benchCommand(args: string[], out: Output): Promise<void> {
   if (!values.spec) throw new UsageError('vpeft bench needs --spec FILE (a YAML or JSON grid; see vpeft bench --help)');
   const outDir = (values.out as string | undefined) ?? 'bench-results';
   checkOutputFolder(outDir);
+  if (values['cache-dir'] !== undefined && !values['no-cache']) checkOutputFolder(String(values['cache-dir']), '--cache-dir');
   const raw = await readConfigFile(String(values.spec), '--spec');
   await discoverPlugins();
   const spec = parseBenchSpec(raw, { protocol: values.protocol as string | undefined });

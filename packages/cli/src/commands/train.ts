@@ -156,6 +156,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   const recipe = parseRecipe(values);
   if (values.resume && values.out === undefined) throw new UsageError('--resume continues the run saved in --out DIR; give --out');
   if (values.out !== undefined) checkOutputFolder(String(values.out));
+  if (values['cache-dir'] !== undefined && !values['no-cache']) checkOutputFolder(String(values['cache-dir']), '--cache-dir');
   if (values.task !== undefined) {
     await multiTaskTrain(values, recipe, out);
     return;
