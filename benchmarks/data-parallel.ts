@@ -7,7 +7,9 @@
  * across --workers workers (each its own tfjs + wasm instance and heap, micro-batched by
  * --micro-batch inside), averages their gradients weighted by image count, and Adam updates the main
  * thread's variables. Prints wall-clock img/s against the single-thread step on the same machine,
- * and with --check the largest difference between the two gradients.
+ * and with --check the largest difference between the two gradients. `--modes inference` times
+ * logits instead: `model.predict` on this thread against the trainer's `predict` on the workers (as
+ * `fit` scores its evaluations when it trains on workers).
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -56,6 +58,18 @@ for (const mode of values.modes!.split(',') as SettingName[]) {
       const diff = Math.max(...Object.keys(single.grads).map((k) => tf.tidy(() => tf.max(tf.abs(tf.sub(single.grads[k]!, parallel.grads[k]!))).dataSync()[0]!)));
       console.log(`${mode} b${batch}: max |grad(${workers} workers) - grad(1 thread)| = ${diff.toExponential(2)}`);
       tf.dispose([single.grads, parallel.grads]);
+    }
+    if (mode === 'inference') {
+      // Logits in inference mode: model.predict on this thread against trainer.predict on the workers.
+      const predictOne = async () => (await model.predict(x, { batchSize: microBatch }).data(), undefined);
+      const predictWorkers = async () => tf.dispose(await trainer.predict(x));
+      const s1 = await timedMedian(predictOne, steps);
+      const sp = await timedMedian(predictWorkers, steps);
+      const line = `| ${mode} | ${batch} | ${(batch / s1).toFixed(2)} | ${(batch / sp).toFixed(2)} | ${(s1 / sp).toFixed(2)}× |`;
+      console.log(line);
+      table.push(line);
+      tf.dispose([x, y, oneHot]);
+      continue;
     }
     const optimizer = tf.train.adam(1e-4);
     const train = createTrainStep(model, optimizer, { microBatch });

@@ -32,17 +32,22 @@ export async function loadTaskData(spec: string, seed = 42, options: Pick<LoadOp
     case 'mnist':
     case 'emoji': {
       const options = Object.fromEntries(rest.join(':').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
-      for (const key of Object.keys(options)) if (key !== 'classes') throw new UsageError(`--data ${spec}: unknown option "${key}" (allowed: classes=a|b|c)`);
+      for (const [key, value] of Object.entries(options)) {
+        if (key !== 'classes') throw new UsageError(`--data ${spec}: unknown option "${key}" (allowed: classes=a|b|c)`);
+        if (value === undefined) throw new UsageError(`--data ${spec}: "${key}" needs a value (classes=a|b|c)`);
+      }
       const load = kind === 'mnist' ? mnist : emoji;
       const [trainVal, test] = await Promise.all([load('train800val200', { seed }), load('test', { seed })]);
-      if (!options.classes) {
+      if (options.classes === undefined) {
         const [train, val] = await Promise.all([load('train800', { seed }), load('val200', { seed })]);
         return { name: kind, train, val, test, numClasses: train.numClasses, classNames: train.classNames };
       }
-      const keep = options.classes.split('|').map(Number);
-      if (keep.some((c) => !Number.isInteger(c) || c < 0 || c >= trainVal.numClasses)) {
-        throw new UsageError(`--data ${spec}: classes must be ids in 0..${trainVal.numClasses - 1}`);
-      }
+      const keep = options.classes.split('|').map((c) => (c.trim() === '' ? Number.NaN : Number(c)));
+      const allowed = `at least two distinct class ids in 0..${trainVal.numClasses - 1}, separated by |, e.g. classes=5|6|7`;
+      if (keep.some((c) => !Number.isInteger(c) || c < 0 || c >= trainVal.numClasses)) throw new UsageError(`--data ${spec}: classes must be ${allowed}`);
+      const repeated = keep.find((c, i) => keep.indexOf(c) !== i);
+      if (repeated !== undefined) throw new UsageError(`--data ${spec}: class ${repeated} is given twice; classes must be ${allowed}`);
+      if (keep.length < 2) throw new UsageError(`--data ${spec}: one class is not a classification task; classes must be ${allowed}`);
       const pool = [...trainVal.samples, ...test.samples].filter((s) => keep.includes(s.label)).map((s) => ({ ...s, label: keep.indexOf(s.label) }));
       const splits = vtab1kStyleSplit(pool.map((s) => s.label), keep.length, seed);
       const classNames = keep.map((c) => trainVal.classNames[c]!);

@@ -107,12 +107,17 @@ export async function runTraining(
       onEvaluationProgress: evalProgress(out, `${label} val`),
       dataParallel,
     },
-  ).finally(() => dataParallel?.dispose());
+  ).catch(async (error: unknown) => {
+    await dataParallel?.dispose();
+    throw error;
+  });
   const testBatch = Math.max(recipe.batchSize, 64);
+  // The test split is scored on the workers too (with the restored best weights).
   const test = await evaluate(model, cachedTest?.evalData(testBatch)() ?? batches(task.test, { batchSize: testBatch, transform: evalTransform, ...skip }), {
     total: task.test.samples.length,
     onProgress: evalProgress(out, `${label} test`),
-  });
+    ...(dataParallel ? { predict: dataParallel.predict } : {}),
+  }).finally(() => dataParallel?.dispose());
   let adapterDir: string | undefined;
   let adapterBytes: number | undefined;
   if (options.outDir) {

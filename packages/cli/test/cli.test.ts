@@ -52,6 +52,15 @@ describe('vpeft CLI', () => {
   });
 });
 
+/** `vpeft eval` of the saved adapter (one thread) scores the test split as the training run reported. */
+async function expectEvalReproducesTest(adapterDir: string, report: { testTop1: number; test: { count: number } }): Promise<void> {
+  stdout = '';
+  expect(await runCli(['eval', '--backbone', 'vit_test_patch8_32', '--adapter', adapterDir, '--data', 'mnist:classes=0|1', '--json'])).toBe(0);
+  const evaluation = JSON.parse(stdout) as { top1: number; count: number };
+  expect(evaluation.count).toBe(report.test.count);
+  expect(evaluation.top1).toBeCloseTo(report.testTop1, 6);
+}
+
 describe('vpeft train / eval end to end (tiny ViT, two MNIST classes)', () => {
   it('trains LoRA, writes a resumable checkpoint and an adapter, and eval reproduces the test accuracy', async () => {
     const { mkdtemp, rm, readdir } = await import('node:fs/promises');
@@ -66,22 +75,28 @@ describe('vpeft train / eval end to end (tiny ViT, two MNIST classes)', () => {
       expect(result.report.trainableExcludingHead).toBe(2 * 2 * 4 * (32 + 32));
       expect(await readdir(join(dir, 'adapter'))).toEqual(['adapter.safetensors', 'adapter_config.json']);
       expect(await readdir(join(dir, 'checkpoints'))).toContain('last');
-      stdout = '';
-      expect(await runCli(['eval', '--backbone', 'vit_test_patch8_32', '--adapter', join(dir, 'adapter'), '--data', 'mnist:classes=0|1', '--json'])).toBe(0);
-      const evaluation = JSON.parse(stdout) as { top1: number; count: number };
-      expect(evaluation.count).toBe(result.report.test.count);
-      expect(evaluation.top1).toBeCloseTo(result.report.testTop1, 6);
+      await expectEvalReproducesTest(join(dir, 'adapter'), result.report);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
-  it('trains with --workers 2 (data-parallel gradients on worker threads)', async () => {
-    const args = ['train', '--backbone', 'vit_test_patch8_32', '--data', 'mnist:classes=0|1', '--method', 'bitfit', '--epochs', '1', '--batch-size', '100', '--workers', '2', '--json'];
-    expect(await runCli(args)).toBe(0);
-    const result = JSON.parse(stdout) as { report: { fit: { steps: number }; test: { count: number } } };
-    expect(result.report.fit.steps).toBe(8);
-    expect(result.report.test.count).toBeGreaterThan(1000);
+  it('trains with --workers 2 (data-parallel gradients on worker threads; validation and test scored there too)', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'vpeft-workers-'));
+    try {
+      const args = ['train', '--backbone', 'vit_test_patch8_32', '--data', 'mnist:classes=0|1', '--method', 'bitfit', '--epochs', '1', '--batch-size', '100', '--workers', '2', '--out', dir, '--json'];
+      expect(await runCli(args)).toBe(0);
+      const result = JSON.parse(stdout) as { report: { fit: { steps: number }; testTop1: number; test: { count: number } } };
+      expect(result.report.fit.steps).toBe(8);
+      expect(result.report.test.count).toBeGreaterThan(1000);
+      // One thread scores the saved adapter as the workers scored it.
+      await expectEvalReproducesTest(join(dir, 'adapter'), result.report);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a bad recipe value and an unknown config key with the option named', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dropout, withoutGradient, type Transform } from '@vpeft/core';
-import { convLoraTerm, type LoraFactor, type LoraSiteState } from './transform';
+import { convLoraTerm, scaledUp, type LoraFactor, type LoraSiteState } from './transform';
 
 /**
  * DoRA (Liu et al., 2024), as Hugging Face PEFT's `tuners/lora/dora.py` computes it. Per adapted
@@ -67,7 +67,7 @@ export function linearDoraTransform(state: LoraSiteState): Transform<'linear'> {
       const terms = state.factors.map((factor) => {
         const g = doraColumnScale(state, factor);
         const plain = tf.matMul(input, outputColumns(state.weight!, factor.columns) as tf.Tensor2D);
-        const lora = tf.mul(tf.matMul(tf.matMul(input, factor.down as tf.Tensor2D), factor.up as tf.Tensor2D), state.scale);
+        const lora = tf.matMul(tf.matMul(input, factor.down as tf.Tensor2D), scaledUp(factor.up as tf.Tensor2D, state.scale));
         return placeColumns(tf.add(tf.mul(tf.sub(g, 1), plain), tf.mul(g, lora)), factor.columns, out);
       });
       return tf.add(base, terms.length === 1 ? terms[0]! : tf.addN(terms)) as tf.Tensor2D;

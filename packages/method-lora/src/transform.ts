@@ -48,23 +48,32 @@ export function stackedUp(factors: readonly LoraFactor[], outFeatures: number): 
   return placed.length === 1 ? placed[0]! : tf.concat(placed, 0);
 }
 
-/** The LoRA term of a linear site: `scale · x·A·B` for `x` `[rows, in]`, as `[rows, out]`. */
+/**
+ * `up · scale`: LoRA's scale folded into its up factor (`[k·r, out]`, or `[1, 1, r, out]`) rather
+ * than applied to the `[rows, out]` term (and again to its gradient), which is `rows / (k·r)` times
+ * larger; `up` itself for scale 1 (the default, alpha = r). The same result bit for bit when the
+ * scale is a power of two; otherwise each element may differ by float32 rounding (the scale is
+ * rounded into each B element instead of into each sum).
+ */
+export function scaledUp<T extends tf.Tensor>(up: T, scale: number): T {
+  return scale === 1 ? up : tf.mul(up, scale);
+}
+
+/** The LoRA term of a linear site: `scale · x·A·B` for `x` `[rows, in]`, as `[rows, out]` (computed as `x·A·(scale·B)`). */
 export function linearLoraTerm(x: tf.Tensor2D, state: LoraSiteState): tf.Tensor2D {
   return tf.tidy(() => {
     const down = tf.matMul(x, stackedDown(state.factors));
-    const up = tf.matMul(down, stackedUp(state.factors, state.site.outFeatures!));
-    return tf.mul(up, state.scale) as tf.Tensor2D;
+    return tf.matMul(down, scaledUp(stackedUp(state.factors, state.site.outFeatures!), state.scale));
   });
 }
 
-/** The LoRA term of a conv site: `scale · conv1x1(conv_kxk(x, A), B)` for NHWC `x`. */
+/** The LoRA term of a conv site: `scale · conv1x1(conv_kxk(x, A), B)` for NHWC `x` (computed with `scale·B`). */
 export function convLoraTerm(x: tf.Tensor4D, state: LoraSiteState): tf.Tensor4D {
   const { site } = state;
   const factor = state.factors[0]!;
   return tf.tidy(() => {
     const down = tf.conv2d(x, factor.down as tf.Tensor4D, (site.strides ?? [1, 1]) as [number, number], site.padding ?? 'valid');
-    const up = tf.conv2d(down, factor.up as tf.Tensor4D, 1, 'valid');
-    return tf.mul(up, state.scale) as tf.Tensor4D;
+    return tf.conv2d(down, scaledUp(factor.up as tf.Tensor4D, state.scale), 1, 'valid');
   });
 }
 

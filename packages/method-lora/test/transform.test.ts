@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, mulberry32, type SiteInfo, type TransformContext } from '@vpeft/core';
 import { maxAbsDiff } from '@vpeft/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { convLoraTerm, linearLoraTransform, type LoraSiteState } from '../src/index';
+import { convLoraTerm, linearLoraTerm, linearLoraTransform, type LoraSiteState } from '../src/index';
 
 // Plain-JS reference math (row-major arrays), independent of tfjs.
 type Matrix = { rows: number; cols: number; data: Float64Array };
@@ -178,4 +178,66 @@ describe('conv LoRA term (kxk conv A then 1x1 conv B)', () => {
       tf.dispose([x, down, up, term, g, value, ...Object.values(grads)]);
     });
   }
+});
+
+describe('LoRA scale folded into the up factor', () => {
+  // in 5, out 6; rank-3 factors on columns [0, 2) and [4, 6) (stacked: k·r = 6), 64 rows of input.
+  const site: SiteInfo = { name: 'toy.qkv', kind: 'linear', inFeatures: 5, outFeatures: 6, weight: 'toy.qkv.weight', slices: { a: [0, 2], c: [4, 6] } };
+  function setup(scale: number) {
+    const x = tf.randomNormal([64, 5], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const downs = [12, 13].map((seed) => tf.variable(tf.randomNormal([5, 3], 0, 1, 'float32', seed)));
+    const ups = [14, 15].map((seed) => tf.variable(tf.randomNormal([3, 2], 0, 1, 'float32', seed)));
+    const state: LoraSiteState = {
+      site,
+      scale,
+      dropout: 0,
+      factors: [
+        { slice: 'a', columns: [0, 2], down: downs[0]!, up: ups[0]! },
+        { slice: 'c', columns: [4, 6], down: downs[1]!, up: ups[1]! },
+      ],
+    };
+    /** scale · Σ_s x·A_s·B_s placed at its columns, computed the unfolded way (scaling the [rows, out] sum). */
+    const unfolded = () =>
+      tf.tidy(() => {
+        const placed = state.factors.map((f) => tf.pad(tf.matMul(tf.matMul(x, f.down as tf.Tensor2D), f.up as tf.Tensor2D), [[0, 0], [f.columns[0], 6 - f.columns[1]]]));
+        return tf.mul(tf.add(placed[0]!, placed[1]!), scale);
+      });
+    return { x, state, unfolded, dispose: () => tf.dispose([x, ...downs, ...ups]) };
+  }
+
+  it('is bit-identical to scaling the term for scale 1 and a power of two (exact float32 scaling)', () => {
+    for (const scale of [1, 2, 0.25]) {
+      const { x, state, unfolded, dispose } = setup(scale);
+      // One factor's columns are zero in the other's stacked B: each output sums one factor's r terms.
+      const term = linearLoraTerm(x, state);
+      const expected = unfolded();
+      expect(Array.from(term.dataSync())).toEqual(Array.from(expected.dataSync()));
+      tf.dispose([term, expected]);
+      dispose();
+    }
+  });
+
+  it('matches the unfolded term within float32 rounding for another scale, and multiplies nothing of the term\'s size', async () => {
+    const { x, state, unfolded, dispose } = setup(0.75);
+    let term!: tf.Tensor;
+    const profile = await tf.profile(() => {
+      term = linearLoraTerm(x, state);
+      return term;
+    });
+    const expected = unfolded();
+    expect(maxAbsDiff(term.dataSync(), expected.dataSync())).toBeLessThan(1e-5);
+    const multiplies = profile.kernels.filter((k) => k.name === 'Multiply');
+    expect(multiplies.length).toBe(1);
+    for (const k of multiplies) expect(tf.util.sizeFromShape(k.outputShapes[0]!)).toBeLessThanOrEqual(6 * 6);
+    tf.dispose([term, expected]);
+    dispose();
+  });
+
+  it('multiplies nothing for scale 1 (alpha = r, the default)', async () => {
+    const { x, state, dispose } = setup(1);
+    const profile = await tf.profile(() => linearLoraTerm(x, state));
+    expect(profile.kernels.filter((k) => k.name === 'Multiply')).toEqual([]);
+    tf.dispose(profile.result);
+    dispose();
+  });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputTensors, type PeftModel } from '@vpeft/core';
+import { inputTensors, isFrozenOutput, type PeftModel } from '@vpeft/core';
 import type { EvalData, TrainBatch } from './data';
 import { smoothedCrossEntropySum } from './loss';
 
@@ -37,6 +37,12 @@ export interface EvaluateOptions {
   onProgress?: (progress: EvaluationProgress) => void | Promise<void>;
   /** How many images the data hold, for the progress' ETA. */
   total?: number;
+  /**
+   * Computes a batch's logits instead of `model.predict`, e.g. a data-parallel trainer's `predict`
+   * (the batch split over its worker threads). Used for image batches; cached frozen-part outputs
+   * always go through `model.predict`.
+   */
+  predict?: (images: tf.Tensor4D) => Promise<tf.Tensor2D>;
 }
 
 /**
@@ -53,10 +59,12 @@ export async function evaluate(model: PeftModel, data: EvalData, options: Evalua
   const start = performance.now();
   for await (const batch of source as AsyncIterable<TrainBatch>) {
     try {
+      const external = options.predict && !isFrozenOutput(batch.x) ? await options.predict(batch.x) : undefined;
       const [lossTensor, predictedTensor] = tf.tidy(() => {
-        const logits = model.predict(batch.x, { batchSize: options.batchSize });
+        const logits = external ?? model.predict(batch.x, { batchSize: options.batchSize });
         return [smoothedCrossEntropySum(logits, batch.y, 0), tf.argMax(logits, 1)];
       });
+      external?.dispose();
       const [lossValue, predicted, labels] = await Promise.all([lossTensor.data(), predictedTensor.data(), batch.y.data()]);
       tf.dispose([lossTensor, predictedTensor]);
       lossSum += lossValue[0]!;

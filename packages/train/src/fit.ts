@@ -134,7 +134,7 @@ export async function fit<B extends TrainBatch = TrainBatch>(model: TrainableMod
       }
       state = { ...state, epoch: epoch + 1, batchesDoneInEpoch: 0 };
       if ((o.eval !== undefined || o.evaluator) && ((epoch + 1) % o.evalEvery === 0 || epoch + 1 === o.epochs)) {
-        const result: EvaluatorResult = o.evaluator ? await o.evaluator() : await evaluate(model as PeftModel, o.eval!, { batchSize: o.evalBatchSize, onProgress: o.onEvaluationProgress, total: o.evalImages });
+        const result: EvaluatorResult = o.evaluator ? await o.evaluator() : await evaluate(model as PeftModel, o.eval!, { batchSize: o.evalBatchSize, onProgress: o.onEvaluationProgress, total: o.evalImages, ...(o.dataParallel ? { predict: o.dataParallel.predict } : {}) });
         const record: EvaluationRecord = {
           epoch,
           step: state.step,

@@ -66,6 +66,7 @@ export interface FitOptions<B extends TrainBatch = TrainBatch> {
    * Compute each step's gradients on worker threads (`createDataParallelTrainer`: one backend
    * instance and heap per worker, both cores busy); the optimizer still steps on this thread. The
    * workers' `microBatch` bounds their memory. Label smoothing is applied as smoothed targets.
+   * The evaluations on `eval` run on the workers too (their `predict`).
    */
   dataParallel?: DataParallelTrainer;
   /** After training, load the best-on-validation weights into the model. Default false (the model keeps the last weights). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type PeftModel } from '@vpeft/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataParallelTrainer, fit, parallelTrainingGradients, trainingGradients, type DataParallelTrainer } from '../src/index';
+import { createDataParallelTrainer, evaluate, fit, parallelTrainingGradients, trainingGradients, type DataParallelTrainer } from '../src/index';
 import { createImagePool, createTrainableModel, poolBatches, trainData } from './fixtures/setup';
 
 let model: PeftModel;
@@ -51,5 +51,30 @@ describe('fit with data-parallel workers', () => {
     expect(result.steps).toBe(6);
     expect(new Set(counts.slice(1)).size).toBe(1);
     expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+  });
+
+  it('scores fit\'s evaluations on the workers, as evaluate on this thread scores them', async () => {
+    const held = createImagePool(11, 9);
+    const evalData = () => poolBatches(held, Int32Array.from({ length: 11 }, (_, i) => i), 5);
+    const records: Array<{ top1: number; loss: number }> = [];
+    await fit(model, trainData(createImagePool(8, 6), 8), {
+      epochs: 1,
+      optimizer: { learningRate: 3e-3 },
+      dataParallel: trainer,
+      eval: evalData,
+      onEvaluation: (record) => {
+        records.push(record);
+      },
+    });
+    // The model keeps the last weights (no restoreBest): one thread must score them the same.
+    const local = await evaluate(model, evalData());
+    expect(records).toHaveLength(1);
+    expect(records[0]!.top1).toBe(local.top1);
+    expect(records[0]!.loss).toBeCloseTo(local.loss, 5);
+    // And evaluate with the trainer's predict directly: logits of an uneven 5-image batch (3 + 2).
+    const onWorkers = await evaluate(model, evalData(), { predict: trainer.predict });
+    expect(onWorkers.count).toBe(11);
+    expect(onWorkers.perClass).toEqual(local.perClass);
+    expect(onWorkers.loss).toBeCloseTo(local.loss, 5);
   });
 });

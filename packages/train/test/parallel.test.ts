@@ -95,6 +95,12 @@ describe('createDataParallelTrainer', () => {
       expect(maxDiff(one.grads, two.grads), `batch of ${count}`).toBeLessThan(1e-5);
       tf.dispose([xs, ys, one.grads, two.grads]);
     }
+    // Logits on the workers (inference mode, current values) equal model.predict's.
+    const predicted = await trainer.predict(x2);
+    const expected = model.predict(x2);
+    expect(predicted.shape).toEqual(expected.shape);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(predicted, expected))).dataSync()[0]!)).toBeLessThan(1e-5);
+    tf.dispose([predicted, expected]);
     tf.dispose([x2, y2]);
     optimizer.dispose();
     referenceOptimizer.dispose();

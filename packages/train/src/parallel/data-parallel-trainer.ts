@@ -38,6 +38,11 @@ export interface DataParallelTrainer {
    * `[B]` or targets `[B, numClasses]` (e.g. label-smoothed). Uses the parameters' current values.
    */
   gradients(images: tf.Tensor4D, labels: tf.Tensor): Promise<BatchGradients>;
+  /**
+   * The model's logits `[B, numClasses]` for `images` in inference mode (as `model.predict`), the
+   * batch split across the workers, with the parameters' current values (the caller disposes them).
+   */
+  predict(images: tf.Tensor4D): Promise<tf.Tensor2D>;
   /** {@link gradients} then `optimizer.applyGradients` on the main thread's variables; returns the loss. */
   step(images: tf.Tensor4D, labels: tf.Tensor, optimizer: tf.Optimizer): Promise<number>;
   /** Stops the workers. */
@@ -162,20 +167,24 @@ export async function createDataParallelTrainer(model: PeftModel, options: DataP
   const targetStaging = new SharedStaging();
   // The weighted sum of the workers' gradients, reused (the tensors made from it copy it).
   const sum = new Float32Array(layout.size);
-  async function gradients(images: tf.Tensor4D, labels: tf.Tensor): Promise<BatchGradients> {
+  /** Publishes the current parameter values and the batch's images to the workers; returns each worker's share. */
+  async function shareBatch(images: tf.Tensor4D): Promise<{ parts: Array<{ start: number; count: number }>; request: Pick<GradientRequest, 'images' | 'imageShape'> }> {
     if (model.trainableParameters().map((p) => p.name).join('\n') !== trainableNames) {
       throw new VpeftError('createDataParallelTrainer: the model\'s trainable parameters changed since the trainer was created; create a new trainer');
     }
-    const n = images.shape[0];
-    if (labels.shape[0] !== n) throw new OptionError('labels', `${labels.shape[0]} rows`, `${n} rows (one per image)`, 'DataParallelTrainer.gradients');
     writeParameters(trainable, layout, paramView);
     const imageBuffer = imageStaging.hold((await images.data()) as Float32Array);
+    return { parts: splitBatch(images.shape[0], handles.length), request: { images: imageBuffer, imageShape: images.shape.slice(1) as [number, number, number] } };
+  }
+
+  async function gradients(images: tf.Tensor4D, labels: tf.Tensor): Promise<BatchGradients> {
+    const n = images.shape[0];
+    if (labels.shape[0] !== n) throw new OptionError('labels', `${labels.shape[0]} rows`, `${n} rows (one per image)`, 'DataParallelTrainer.gradients');
+    const { parts, request } = await shareBatch(images);
     const targetTensor = tf.tidy(() => trainingTargets(labels, model.numClasses));
     const targetBuffer = targetStaging.hold((await targetTensor.data()) as Float32Array);
     targetTensor.dispose();
-    const parts = splitBatch(n, handles.length);
-    const imageShape = images.shape.slice(1) as [number, number, number];
-    const replies = await Promise.all(parts.map((part, i) => handles[i]!.next({ images: imageBuffer, targets: targetBuffer, imageShape, ...part })));
+    const replies = await Promise.all(parts.map((part, i) => handles[i]!.next({ ...request, targets: targetBuffer, ...part })));
     sum.fill(0);
     let loss = 0;
     parts.forEach((part, i) => {
@@ -192,9 +201,19 @@ export async function createDataParallelTrainer(model: PeftModel, options: DataP
     return { loss, grads };
   }
 
+  async function predict(images: tf.Tensor4D): Promise<tf.Tensor2D> {
+    const { parts, request } = await shareBatch(images);
+    const replies = await Promise.all(parts.map((part, i) => handles[i]!.next({ kind: 'logits', ...request, ...part })));
+    const classes = model.numClasses;
+    const logits = new Float32Array(images.shape[0] * classes);
+    parts.forEach((part, i) => logits.set((replies[i] as { logits: Float32Array }).logits, part.start * classes));
+    return tf.tensor2d(logits, [images.shape[0], classes]);
+  }
+
   return {
     workers: handles.length,
     gradients,
+    predict,
     async step(images, labels, optimizer) {
       const { loss, grads } = await gradients(images, labels);
       optimizer.applyGradients(grads);

@@ -2,7 +2,7 @@
  * Entry of a data-parallel gradient worker (a worker_threads thread with its own tfjs and wasm heap).
  * Rebuilds the main thread's model from its adapter config, copies the main thread's parameter
  * values, then answers each {@link GradientRequest} with {@link lossGradients} over its share of the
- * batch. Not part of the API.
+ * batch (or the share's logits in inference mode). Not part of the API.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,7 +25,7 @@ function sameNames(expected: string[], actual: string[]): void {
   }
 }
 
-async function setUp(): Promise<(request: GradientRequest) => Promise<number>> {
+async function setUp(): Promise<(request: GradientRequest) => Promise<GradientReply>> {
   await initBackend({ backend: init.backend, fastKernels: init.fastKernels });
   const model = await buildWorkerModel(init.model);
   const all = model.parameters.list();
@@ -36,16 +36,22 @@ async function setUp(): Promise<(request: GradientRequest) => Promise<number>> {
   const params = new Float32Array(init.params);
   const grads = new Float32Array(init.grads);
   const variables = trainable.map((p) => p.variable);
-  return async (request: GradientRequest): Promise<number> => {
+  return async (request: GradientRequest): Promise<GradientReply> => {
     readParameters(trainable, layout, params);
     const pixels = request.imageShape[0] * request.imageShape[1] * request.imageShape[2];
-    const classes = model.numClasses;
     const x = tf.tensor4d(new Float32Array(request.images, request.start * pixels * 4, request.count * pixels), [request.count, ...request.imageShape]);
-    const y = tf.tensor2d(new Float32Array(request.targets, request.start * classes * 4, request.count * classes), [request.count, classes]);
+    if (request.kind === 'logits') {
+      const logits = model.predict(x, { batchSize: init.microBatch });
+      const values = (await logits.data()) as Float32Array;
+      tf.dispose([x, logits]);
+      return { kind: 'logits', logits: values };
+    }
+    const classes = model.numClasses;
+    const y = tf.tensor2d(new Float32Array(request.targets!, request.start * classes * 4, request.count * classes), [request.count, classes]);
     const result = await lossGradients(model, x, y, { microBatch: init.microBatch, variables });
     trainable.forEach((p, i) => grads.set(result.grads[p.variable.name]!.dataSync() as Float32Array, layout.entries[i]!.offset));
     tf.dispose([x, y, result.grads]);
-    return result.loss;
+    return { kind: 'gradients', loss: result.loss };
   };
 }
 
@@ -55,7 +61,7 @@ void (async () => {
     const run = await setUp();
     port.on('message', async (request: GradientRequest) => {
       try {
-        reply({ kind: 'gradients', loss: await run(request) });
+        reply(await run(request));
       } catch (error) {
         reply({ kind: 'error', message: (error as Error).stack ?? String(error) });
       }

@@ -17,11 +17,15 @@ export interface GradientWorkerInit {
   grads: SharedArrayBuffer;
 }
 
-/** Main → worker: compute the gradient over images [start, start + count) of the shared batch. */
+/**
+ * Main → worker: compute the gradient over images [start, start + count) of the shared batch
+ * (`kind` 'gradients', the default), or their logits in inference mode (`kind` 'logits').
+ */
 export interface GradientRequest {
+  kind?: 'gradients' | 'logits';
   images: SharedArrayBuffer;
-  /** Targets `[B, numClasses]` as float32. */
-  targets: SharedArrayBuffer;
+  /** Targets `[B, numClasses]` as float32 (gradient requests only). */
+  targets?: SharedArrayBuffer;
   imageShape: [number, number, number];
   start: number;
   count: number;
@@ -31,4 +35,5 @@ export interface GradientRequest {
 export type GradientReply =
   | { kind: 'ready' }
   | { kind: 'gradients'; loss: number }
+  | { kind: 'logits'; logits: Float32Array }
   | { kind: 'error'; message: string };
