@@ -69,8 +69,9 @@ export class DiskCache {
     let outputKey = '';
     const rows = new Map<string, StoredRow>();
     for (const name of names) {
-      const meta = JSON.parse(await readFile(join(dir, name), 'utf8').catch(() => 'null')) as ChunkMeta | null;
-      if (!meta || meta.format !== CHUNK_FORMAT || meta.key !== key) continue;
+      const meta = await readChunkMeta(join(dir, name));
+      // A chunk whose metadata is unreadable or damaged (a torn write, a disk error) is a miss: its rows are computed again.
+      if (!meta || meta.format !== CHUNK_FORMAT || meta.key !== key || !Array.isArray(meta.identities) || !Array.isArray(meta.specs)) continue;
       if (!specs) {
         specs = meta.specs;
         outputKey = meta.outputKey;
@@ -202,5 +203,14 @@ export async function readStoredRows(specs: readonly RowSpec[], stored: Readonly
       const offset = bytes.byteOffset + at.row * size;
       write(i, at.dtype === 'float16' ? decodeFloat16(bytes, at.row * size, width) : new Float32Array(bytes.buffer.slice(offset, offset + size)));
     }
+  }
+}
+
+/** A chunk's metadata, or undefined when the file cannot be read or is not valid JSON. */
+async function readChunkMeta(file: string): Promise<ChunkMeta | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as ChunkMeta;
+  } catch {
+    return undefined;
   }
 }
