@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PeftModel } from '@vpeft/core';
 import { lossGradients } from '@vpeft/train';
+import { now, type Clock } from './vit-products';
 
 /** A train step: one optimizer update from one batch; returns the loss. */
 export type TrainStep = (images: tf.Tensor4D, oneHotLabels: tf.Tensor2D) => Promise<number>;
@@ -42,14 +43,14 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Median seconds of `steps` runs of `step`, after one untimed warm-up run. */
-export async function timedMedian(step: () => unknown, steps: number): Promise<number> {
+/** Median seconds of `steps` runs of `step` on `clock` (default elapsed time), after one untimed warm-up run. */
+export async function timedMedian(step: () => unknown, steps: number, clock: Clock = 'wall'): Promise<number> {
   await step();
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
+    const t0 = now(clock);
     await step();
-    times.push((performance.now() - t0) / 1000);
+    times.push((now(clock) - t0) / 1000);
   }
   return median(times);
 }

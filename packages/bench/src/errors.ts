@@ -9,7 +9,10 @@ export class BenchSpecError extends VpeftError {
   override name = 'BenchSpecError';
 }
 
-/** Results that cannot be used together: files from different specs, missing or duplicate shards or cells. */
+/**
+ * Results that cannot be used: a damaged or missing results file, files from different specs, missing
+ * or duplicate shards or cells. Bad input (the results given or found in --out): the CLI exits 2.
+ */
 export class BenchResultsError extends VpeftError {
   override name = 'BenchResultsError';
 }

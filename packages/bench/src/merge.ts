@@ -17,6 +17,19 @@ export interface MergeResult {
   reports: string[];
 }
 
+/** The shard results files in `outDir`, sorted; a missing folder is a {@link BenchResultsError}. */
+async function shardFiles(outDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(outDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    throw new BenchResultsError(`${outDir}: no such folder; merge reads the results.shard-<i>-of-<N>.jsonl that vpeft bench --shard i/N --out ${outDir} writes there`);
+  }
+  return names.filter((f) => SHARD_FILE.test(f)).sort();
+}
+
 /**
  * Joins shard results into one `results.jsonl` and writes the reports. `files` default to every
  * `results.shard-<i>-of-<N>.jsonl` in `outDir`. Refuses (with {@link BenchResultsError}) files from
@@ -24,7 +37,7 @@ export interface MergeResult {
  * are missing (an unfinished shard) or appear twice.
  */
 export async function mergeShards(outDir: string, files?: readonly string[]): Promise<MergeResult> {
-  const paths = files?.length ? [...files] : (await readdir(outDir)).filter((f) => SHARD_FILE.test(f)).sort().map((f) => join(outDir, f));
+  const paths = files?.length ? [...files] : (await shardFiles(outDir)).map((f) => join(outDir, f));
   if (paths.length === 0) throw new BenchResultsError(`no shard results (results.shard-<i>-of-<N>.jsonl) in ${outDir}`);
   const contents = [];
   for (const path of paths) {

@@ -5,7 +5,7 @@ import { plannedSteps, runCell, type CellStep } from './cell';
 import { gridCells, shardCells, type Cell, type Shard } from './grid';
 import type { CellResult, HeaderRecord } from './records';
 import { writeReports } from './report/write';
-import { appendRecord, openResults, resultsFileName } from './results-file';
+import { appendRecord, openResults, readResults, resultsFileName } from './results-file';
 import { specHash, type BackboneSpec, type BenchSpec } from './spec';
 import { limitTask, type TaskData } from './tasks';
 import type { FeatureCacheOptions } from '@vpeft/train';
@@ -75,23 +75,29 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchResult
   const { spec, outDir, shard, loaders } = options;
   const all = gridCells(spec);
   const cells = shardCells(all, shard);
-  await mkdir(outDir, { recursive: true });
   const hash = specHash(spec);
   const header: HeaderRecord = { kind: 'header', format: 'vpeft-bench-results', version: 1, specHash: hash, spec, cells: all.length, shard: shard && shard.count > 1 ? shard : null };
   const resultsFile = join(outDir, resultsFileName(header.shard));
+  // Read first, write after the checks: bad input (another spec's results, an unknown backbone, a task
+  // that does not load) leaves no results file behind.
+  const previous = await readResults(resultsFile);
+  if (previous && previous.header.specHash !== hash) await openResults(resultsFile, header);
+  const done = new Set(previous?.cells.map((c) => c.id));
+  const toRun = cells.filter((c) => !done.has(c.id));
+  for (const backbone of new Map(toRun.map((c) => [c.backbone.name, c.backbone])).values()) await loaders.checkBackbone?.(backbone);
+  const tasks = new Map<string, TaskData>();
+  for (const cell of toRun) {
+    if (tasks.has(cell.task.name)) continue;
+    options.onNote?.(`loading task ${cell.task.name}`);
+    tasks.set(cell.task.name, limitTask(await loaders.loadTask(cell.task.data, spec.dataSeed), cell.task.limit, spec.dataSeed));
+  }
+
+  await mkdir(outDir, { recursive: true });
   const existing = await openResults(resultsFile, header);
   const finished = new Map(existing.cells.map((c) => [c.id, c]));
   const pending = cells.filter((c) => !finished.has(c.id));
   if (finished.size) options.onNote?.(`${resultsFile}: ${finished.size} of ${cells.length} cells already finished; skipping them`);
   for (const c of cells) if (finished.has(c.id)) options.onCell?.(finished.get(c.id)!, true);
-
-  for (const backbone of new Map(pending.map((c) => [c.backbone.name, c.backbone])).values()) await loaders.checkBackbone?.(backbone);
-  const tasks = new Map<string, TaskData>();
-  for (const cell of pending) {
-    if (tasks.has(cell.task.name)) continue;
-    options.onNote?.(`loading task ${cell.task.name}`);
-    tasks.set(cell.task.name, limitTask(await loaders.loadTask(cell.task.data, spec.dataSeed), cell.task.limit, spec.dataSeed));
-  }
 
   const planned = new Map(pending.map((c) => [c.id, plannedSteps(spec, c, { train: tasks.get(c.task.name)!.train.samples.length, val: tasks.get(c.task.name)!.val.samples.length })]));
   let plannedLeft = [...planned.values()].reduce((a, b) => a + b, 0);

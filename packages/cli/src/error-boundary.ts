@@ -6,7 +6,7 @@
  * Commands get this for free: throw {@link UsageError} for a bad flag, or let the error classes of
  * the vpeft packages through (they already say what was given, where, and what is allowed).
  */
-import { BackendError, FileFormatError, MethodNotApplicableError, OptionError, ShapeMismatchError, UnknownBackboneError, UnknownMethodError, VpeftError } from '@vpeft/core';
+import { BackboneMismatchError, BackendError, FileFormatError, MethodNotApplicableError, OptionError, ShapeMismatchError, UnknownBackboneError, UnknownMethodError, VpeftError } from '@vpeft/core';
 import { DatasetError } from '@vpeft/datasets';
 import { TaskError } from '@vpeft/multitask';
 import { CheckpointError } from '@vpeft/train';
@@ -20,7 +20,7 @@ export const EXIT_FAILURE = 1;
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** Error classes that mean "the input is wrong" (exit 2); every other error exits 1. */
-const inputErrors = new Set<ErrorClass>([UsageError, DatasetError, OptionError, UnknownMethodError, UnknownBackboneError, MethodNotApplicableError, ShapeMismatchError, FileFormatError, BackendError, CheckpointError, TaskError]);
+const inputErrors = new Set<ErrorClass>([UsageError, BackboneMismatchError, DatasetError, OptionError, UnknownMethodError, UnknownBackboneError, MethodNotApplicableError, ShapeMismatchError, FileFormatError, BackendError, CheckpointError, TaskError]);
 
 /** Node file-system error codes that mean a path given by the user is wrong. */
 const FILE_ERROR_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'ENAMETOOLONG', 'ELOOP']);

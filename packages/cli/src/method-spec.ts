@@ -6,17 +6,32 @@ import { UsageError } from './errors';
  * registered preset (`noah`, `noah:prompts=10|5|...`), which stands for the methods it composes.
  */
 export function parseMethodSpecs(specs: readonly string[]): MethodInstance<object>[] {
-  return specs.flatMap((spec) => {
-    const name = nameOf(spec);
-    if (hasMethod(name) || !hasPreset(name)) return [parseMethodSpec(spec)];
-    const preset = getPreset(name);
-    const { options } = parseOptions(spec, name, preset.defaults as Record<string, unknown>);
-    try {
-      return flattenMethods(preset.build(options));
-    } catch (error) {
-      throw new UsageError(`--method ${spec}: ${(error as Error).message}`);
+  const instances = specs.map((spec) => ({ spec, methods: parseOneSpec(spec) }));
+  // Two instances of one name cannot both hold parameters: say which flag to change and how.
+  const given = new Map<string, string>();
+  for (const { spec, methods } of instances) {
+    for (const m of methods) {
+      const earlier = given.get(m.name);
+      if (earlier !== undefined) {
+        throw new UsageError(`--method ${spec}: a method instance named "${m.name}" is already given by --method ${earlier}; name this one with as=NAME, e.g. --method ${m.definition.name}:as=${m.name}2${spec.includes(':') ? `,${spec.slice(spec.indexOf(':') + 1)}` : ''}`);
+      }
+      given.set(m.name, spec);
     }
-  });
+  }
+  return instances.flatMap((i) => i.methods);
+}
+
+/** One `--method` value: a method, or a preset's methods. */
+function parseOneSpec(spec: string): MethodInstance<object>[] {
+  const name = nameOf(spec);
+  if (hasMethod(name) || !hasPreset(name)) return [parseMethodSpec(spec)];
+  const preset = getPreset(name);
+  const { options } = parseOptions(spec, name, preset.defaults as Record<string, unknown>);
+  try {
+    return flattenMethods(preset.build(options));
+  } catch (error) {
+    throw new UsageError(`--method ${spec}: ${(error as Error).message}`);
+  }
 }
 
 function nameOf(spec: string): string {

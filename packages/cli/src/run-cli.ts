@@ -11,6 +11,9 @@ import { trainCommand } from './commands/train';
 import { discoverPlugins, PLUGINS_ENV, takePluginOptions, usePlugins } from './plugins';
 import { debugRequested, reportError } from './error-boundary';
 import { UsageError } from './errors';
+import { checkOutputFile } from './output-path';
+import { positiveInteger } from './parse-number';
+import { checkSingleTaskAdapter } from './single-task-adapter';
 import { processOutput, type Output } from './output';
 
 const COMMON = {
@@ -78,12 +81,6 @@ function parse<T extends ParseArgsConfig['options']>(args: string[], options: T)
   }
 }
 
-function positiveInt(value: string, option: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${option} expects a positive integer, got "${value}"`);
-  return n;
-}
-
 /**
  * Runs the CLI with `argv` (without node and script); returns the exit code. Errors are reported
  * as one line on stderr (see `error-boundary.ts`); `--debug` anywhere adds the stack trace.
@@ -109,8 +106,10 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'inspect': {
         const { values } = parse(args, { ...COMMON, adapter: { type: 'string' } });
         if (values.help) return await printHelp();
+        if (values.adapter) checkSingleTaskAdapter(values.adapter, 'inspect');
+        if (values.adapter && values.method?.length) throw new UsageError(`vpeft inspect takes --adapter DIR (its methods are saved in it) or --method, not both; got --adapter ${values.adapter} and --method ${values.method.join(' --method ')}`);
         await inspectCommand(
-          { backbone: values.backbone!, weights: values.weights, config: values.config, methods: values.method ?? [], adapter: values.adapter, classes: positiveInt(values.classes!, 'classes'), backend: values.backend },
+          { backbone: values.backbone!, weights: values.weights, config: values.config, methods: values.method ?? [], adapter: values.adapter, classes: positiveInteger(values.classes!, 'classes'), backend: values.backend },
           out,
         );
         return 0;
@@ -120,6 +119,8 @@ export async function runCli(argv: string[]): Promise<number> {
         if (values.help) return await printHelp();
         if (!values.adapter) throw new UsageError('vpeft merge needs --adapter DIR');
         if (!values.out) throw new UsageError('vpeft merge needs --out FILE.safetensors');
+        checkOutputFile(values.out);
+        checkSingleTaskAdapter(values.adapter, 'merge');
         await mergeCommand({ backbone: values.backbone!, weights: values.weights, config: values.config, adapter: values.adapter, out: values.out, backend: values.backend }, out);
         return 0;
       }

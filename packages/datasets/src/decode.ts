@@ -77,7 +77,8 @@ export async function decodeImage(source: ImageSource, options: DecodeOptions): 
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
+    // sharp's messages can end in ": " with nothing after; keep the message one clean clause.
+    const reason = (error instanceof Error ? error.message : String(error)).trim().replace(/\s*:$/, '');
     throw new ImageDecodeError(describeSource(source), options.origin, reason);
   }
 }

@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { describeBackend } from '@vpeft/core';
 import { startBackend } from '../start-backend';
-import { BenchSpecError, mergeShards, parseBenchSpec, parseShard, runBench, type BenchProgress, type CellResult } from '@vpeft/bench';
+import { BenchResultsError, BenchSpecError, mergeShards, parseBenchSpec, parseShard, runBench, type BenchProgress, type CellResult } from '@vpeft/bench';
 import { checkBackbone, resolveBackbone } from '../backbones';
 import { readConfigFile } from '../config-file';
 import { loadTaskData } from '../data-spec';
 import { discoverPlugins } from '../plugins';
 import { registerInputError } from '../error-boundary';
 import { UsageError } from '../errors';
+import { checkOutputFolder } from '../output-path';
 import type { Output } from '../output';
 import { duration } from '../progress-line';
 
@@ -39,8 +40,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-// A bad grid spec is bad input: one line, exit 2.
+// A bad grid spec, and results that are damaged or do not fit together, are bad input: one line, exit 2.
 registerInputError(BenchSpecError);
+registerInputError(BenchResultsError);
 
 function progressText(p: BenchProgress): string {
   const e = p.event;
@@ -91,13 +93,23 @@ export async function benchCommand(args: string[], out: Output): Promise<void> {
     return;
   }
   if (!values.spec) throw new UsageError('vpeft bench needs --spec FILE (a YAML or JSON grid; see vpeft bench --help)');
+  const outDir = (values.out as string | undefined) ?? 'bench-results';
+  checkOutputFolder(outDir);
+  if (values['cache-dir'] !== undefined && !values['no-cache']) checkOutputFolder(String(values['cache-dir']), '--cache-dir');
   const raw = await readConfigFile(String(values.spec), '--spec');
   await discoverPlugins();
   const spec = parseBenchSpec(raw, { protocol: values.protocol as string | undefined });
   const shard = values.shard === undefined ? undefined : parseShard(String(values.shard));
   const backend = await startBackend(values.backend);
-  const outDir = (values.out as string | undefined) ?? 'bench-results';
-  out.note(`backend ${describeBackend(backend)}; protocol ${spec.protocol}; ${spec.backbones.length} backbone(s) × ${spec.tasks.length} task(s) × ${spec.methods.length} method variant(s)${shard ? `; shard ${shard.index}/${shard.count}` : ''}`);
+  // The run's first line waits for the first note: bad input found by runBench's checks (a damaged
+  // results file, an unknown backbone) is then the only line printed.
+  let announced = false;
+  const announce = () => {
+    if (announced) return;
+    announced = true;
+    out.note(`backend ${describeBackend(backend)}; protocol ${spec.protocol}; ${spec.backbones.length} backbone(s) × ${spec.tasks.length} task(s) × ${spec.methods.length} method variant(s)${shard ? `; shard ${shard.index}/${shard.count}` : ''}`);
+  };
+  const progress = benchProgress(out);
   const result = await runBench({
     spec,
     outDir,
@@ -107,11 +119,21 @@ export async function benchCommand(args: string[], out: Output): Promise<void> {
       loadBackbone: async (b) => (await resolveBackbone({ backbone: b.name, weights: b.weights, config: b.config })).backbone,
       loadTask: (data, seed) => loadTaskData(data, seed),
     },
-    onProgress: benchProgress(out),
-    onCell: (cell, skipped) => out.note(`${skipped ? 'done earlier' : 'finished'}: ${cellLine(cell)}`),
-    onNote: (text) => out.note(text),
+    onProgress: (p) => {
+      announce();
+      progress(p);
+    },
+    onCell: (cell, skipped) => {
+      announce();
+      out.note(`${skipped ? 'done earlier' : 'finished'}: ${cellLine(cell)}`);
+    },
+    onNote: (text) => {
+      announce();
+      out.note(text);
+    },
     cache: values['no-cache'] ? false : { ...(values['cache-dir'] ? { dir: String(values['cache-dir']) } : {}) },
   });
+  announce();
   out.result(
     { resultsFile: result.resultsFile, cells: result.cells, skipped: result.skipped, reports: result.reports },
     () =>

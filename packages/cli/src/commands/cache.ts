@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultCacheDirectory, DiskCache, formatBytes } from '@vpeft/train';
 import { UsageError } from '../errors';
@@ -25,6 +26,7 @@ export async function cacheCommand(args: string[], out: Output): Promise<void> {
     return;
   }
   const dir = (values.dir as string | undefined) ?? defaultCacheDirectory();
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${values.dir !== undefined ? '--dir' : 'the feature cache folder'} ${dir}: is a file, not a folder; give a folder (default $VPEFT_CACHE_DIR or ~/.cache/vpeft/features)`);
   const cache = new DiskCache(dir, Number.POSITIVE_INFINITY);
   const before = await cache.size();
   if (values.clear) await cache.clear();

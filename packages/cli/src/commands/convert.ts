@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CHECKPOINT_LAYOUTS, convertCheckpoint, writeConverted, type CheckpointLayout, type ConvertOptions } from '@vpeft/convert';
 import { VpeftError } from '@vpeft/core';
 import { UsageError } from '../errors';
+import { checkOutputFile } from '../output-path';
+import { positiveInteger } from '../parse-number';
 import type { Output } from '../output';
 
 const HELP = `vpeft convert --from npz|hf|dinov2|clip IN --out model.safetensors [options]
@@ -20,13 +22,6 @@ metadata, so every other command loads it: vpeft inspect --backbone model.safete
   --hf-config F   hf: the model's config.json (default: next to IN)
   --name NAME     config name to record
 `;
-
-function positive(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${option} expects a positive integer, got "${value}"`);
-  return n;
-}
 
 /** `vpeft convert --from LAYOUT IN --out FILE`: a foreign ViT checkpoint → timm-named safetensors. */
 export async function convertCommand(args: string[], out: Output): Promise<void> {
@@ -48,12 +43,14 @@ export async function convertCommand(args: string[], out: Output): Promise<void>
   if (positionals.length !== 1) throw new UsageError(`vpeft convert needs one input checkpoint, got ${positionals.length ? positionals.join(' ') : 'none'}`);
   const input = positionals[0]!;
   if (!existsSync(input)) throw new UsageError(`convert: ${input}: no such file`);
+  if (!statSync(input).isFile()) throw new UsageError(`convert: ${input}: is a folder; give the checkpoint file`);
   if (!values.out) throw new UsageError('vpeft convert needs --out FILE.safetensors');
   if (!values.out.endsWith('.safetensors')) throw new UsageError(`--out expects a .safetensors path, got "${values.out}"`);
+  checkOutputFile(values.out);
   if (values.act !== undefined && values.act !== 'gelu' && values.act !== 'quick-gelu') throw new UsageError(`--act expects gelu or quick-gelu, got "${values.act}"`);
   const options: ConvertOptions = {
-    numHeads: positive(values.heads, 'heads'),
-    imageSize: positive(values['image-size'], 'image-size'),
+    numHeads: values.heads === undefined ? undefined : positiveInteger(values.heads, 'heads'),
+    imageSize: values['image-size'] === undefined ? undefined : positiveInteger(values['image-size'], 'image-size'),
     activation: values.act as ConvertOptions['activation'],
     hfConfig: values['hf-config'],
     name: values.name,

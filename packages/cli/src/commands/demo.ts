@@ -5,6 +5,8 @@ import { loadPretrainedViTMnist, PRETRAINED_VIT_MNIST } from '@vpeft/pretrained'
 import { loadTaskData } from '../data-spec';
 import { discoverPlugins } from '../plugins';
 import { UsageError } from '../errors';
+import { checkOutputFolder } from '../output-path';
+import { positiveInteger } from '../parse-number';
 import { parseMethodSpecs } from '../method-spec';
 import type { Output } from '../output';
 import { reportTable, runTraining, type Recipe, type TrainingReport } from '../run-training';
@@ -38,8 +40,8 @@ export async function demoCommand(args: string[], out: Output): Promise<void> {
     process.stdout.write(DEMO_HELP);
     return;
   }
-  const epochs = Number(values.epochs);
-  if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs expects a positive integer, got "${String(values.epochs)}"`);
+  const epochs = positiveInteger(values.epochs, 'epochs');
+  checkOutputFolder(String(values.out));
   const backend = await startBackend(values.backend);
   await discoverPlugins();
   const backbone = await loadPretrainedViTMnist();

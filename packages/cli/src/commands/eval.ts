@@ -10,6 +10,7 @@ import { resolveBackbone } from '../backbones';
 import { loadTaskData } from '../data-spec';
 import { discoverPlugins } from '../plugins';
 import { UsageError } from '../errors';
+import { positiveInteger } from '../parse-number';
 import type { Output } from '../output';
 import { evalProgress } from '../progress-line';
 import { SkipLog } from '../skipped-images';
@@ -65,19 +66,27 @@ export async function evalCommand(args: string[], out: Output): Promise<void> {
   }
   if (!values.data) throw new UsageError('vpeft eval needs --data');
   if (values.split !== 'test' && values.split !== 'val') throw new UsageError(`--split expects test or val, got "${String(values.split)}"`);
+  const batchSize = positiveInteger(values['batch-size'], 'batch-size');
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed expects an integer, got "${String(values.seed)}"`);
   const skip = new SkipLog(Boolean(values['skip-corrupt']));
-  const task = await loadTaskData(String(values.data), Number(values.seed), { skipCorrupt: skip.enabled });
+  const task = await loadTaskData(String(values.data), seed, { skipCorrupt: skip.enabled });
   if (task.note) out.note(task.note);
   await startBackend(values.backend);
   await discoverPlugins();
   const { backbone } = await resolveBackbone({ backbone: String(values.backbone), weights: values.weights as string | undefined });
   const model = values.task ? await loadTaskModel(backbone, adapterDir, String(values.task)) : await loadPeftModel(backbone, adapterDir);
+  if (model.numClasses !== task.numClasses) {
+    const classes = model.classNames ? ` (${model.classNames.join(', ')})` : '';
+    model.dispose({ backbone: true });
+    throw new UsageError(`--adapter ${adapterDir}${values.task ? ` --task ${String(values.task)}` : ''} classifies ${model.numClasses} classes${classes}, but --data ${String(values.data)} has ${task.numClasses}; give the data the adapter was trained on`);
+  }
   // Inference only: fold the mergeable modules (LoRA, BitFit, SSF, ...) into the weights, one product per site.
   model.merge();
   const dataset = values.split === 'val' ? task.val : task.test;
   skip.addLoaded([dataset]);
   const transform = backboneTransform(dataset, backbone, { train: false });
-  const result = await evaluate(model, batches(dataset, { batchSize: Number(values['batch-size']), transform, ...skip.batchOptions() }), {
+  const result = await evaluate(model, batches(dataset, { batchSize, transform, ...skip.batchOptions() }), {
     total: dataset.samples.length,
     onProgress: evalProgress(out, `eval ${values.split}`),
   });

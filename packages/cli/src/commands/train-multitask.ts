@@ -27,7 +27,7 @@ export async function multiTaskTrain(values: Record<string, unknown>, recipe: Re
   const fileBaselines = spec.baselines !== undefined && spec.baselines !== 'train' ? await readBaselines(spec.baselines, names) : undefined;
   const data = new Map<string, TaskData>();
   for (const t of spec.tasks) {
-    const task = await loadTaskData(t.data, recipe.seed);
+    const task = await loadTaskData(t.data, recipe.seed, { flag: `--task ${t.name}=${t.data}` });
     if (task.note) out.note(task.note);
     data.set(t.name, task);
   }

@@ -12,6 +12,7 @@ import { reportTable, runTraining, type Recipe } from '../run-training';
 import { multiTaskTrain } from './train-multitask';
 import { parseBytes } from '../parse-bytes';
 import { SkipLog } from '../skipped-images';
+import { checkOutputFolder } from '../output-path';
 
 export const TRAIN_HELP = `vpeft train — fine-tune a backbone with PEFT methods
 
@@ -86,6 +87,23 @@ function number(value: unknown, option: string, check: (n: number) => boolean, a
   return n;
 }
 
+/** Throws unless `value`, given for `key` in the config file `file`, has the type the option takes. */
+function checkConfigValue(file: string, key: keyof typeof OPTIONS, value: unknown): void {
+  const option = OPTIONS[key] as { type: 'string' | 'boolean'; multiple?: boolean };
+  const scalar = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+  let allowed: string | undefined;
+  if (option.type === 'boolean') {
+    if (typeof value !== 'boolean') allowed = 'true or false';
+  } else if (option.multiple) {
+    // --task, --task-method and --loss-weight also take a mapping of task name to value.
+    const mapping = key !== 'method' && value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every(scalar);
+    if (!scalar(value) && !(Array.isArray(value) && value.every(scalar)) && !mapping) allowed = key === 'method' ? 'a method spec or a list of them' : 'a list of NAME=VALUE entries or a mapping';
+  } else if (!scalar(value)) {
+    allowed = 'a string or a number';
+  }
+  if (allowed) throw new UsageError(`--config ${file}: option "${key}" expects ${allowed}, got ${JSON.stringify(value)}`);
+}
+
 /** Options a config file lists and the command line replaces as a whole. */
 const REPEATABLE = ['method', 'task', 'task-method', 'loss-weight'] as const;
 
@@ -117,18 +135,28 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   }
   if (values.config) {
     const file = String(values.config);
-    const { plugins, ...fromFile } = (await readConfigFile(file, '--config')) as Record<string, unknown>;
+    const content = await readConfigFile(file, '--config');
+    if (content === null || typeof content !== 'object' || Array.isArray(content)) {
+      throw new UsageError(`--config ${file}: expected a mapping of option to value (e.g. epochs: 10), got ${content === null || content === undefined ? 'nothing (an empty file or null)' : JSON.stringify(content).slice(0, 60)}`);
+    }
+    const { plugins, ...fromFile } = content as Record<string, unknown>;
     // `plugins:` (names or paths relative to the file) join --plugin for this run and its workers.
     pluginsFromConfig(plugins, file);
-    for (const key of Object.keys(fromFile)) {
-      if (!(key in OPTIONS) || key === 'config') throw new UsageError(`--config ${file}: unknown option "${key}"; allowed: plugins, ${Object.keys(OPTIONS).filter((k) => k !== 'config' && k !== 'help').join(', ')}`);
+    for (const [key, value] of Object.entries(fromFile)) {
+      if (!(key in OPTIONS) || key === 'config' || key === 'help') throw new UsageError(`--config ${file}: unknown option "${key}"; allowed: plugins, ${Object.keys(OPTIONS).filter((k) => k !== 'config' && k !== 'help').join(', ')}`);
+      checkConfigValue(file, key as keyof typeof OPTIONS, value);
     }
-    const repeated = Object.fromEntries(REPEATABLE.map((key) => [key, values[key] ?? fromFile[key]]));
+    // A single entry in the file (method: lora) counts as a list of one.
+    const listed = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? [String(v)] : Array.isArray(v) ? v.map(String) : v);
+    const repeated = Object.fromEntries(REPEATABLE.map((key) => [key, values[key] ?? listed(fromFile[key])]));
     values = { ...fromFile, ...values, ...repeated };
   }
   if (!values.backbone) throw new UsageError('vpeft train needs --backbone (e.g. vit_tiny_patch7_28_mnist04, mobilenet_v2, vit_base_patch16_224 --weights FILE)');
   if (values.task !== undefined && values.data !== undefined) throw new UsageError('vpeft train takes --data (one task) or --task (several), not both');
   const recipe = parseRecipe(values);
+  if (values.resume && values.out === undefined) throw new UsageError('--resume continues the run saved in --out DIR; give --out');
+  if (values.out !== undefined) checkOutputFolder(String(values.out));
+  if (values['cache-dir'] !== undefined && !values['no-cache']) checkOutputFolder(String(values['cache-dir']), '--cache-dir');
   if (values.task !== undefined) {
     await multiTaskTrain(values, recipe, out);
     return;
@@ -138,6 +166,7 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   }
   if (!values.data) throw new UsageError('vpeft train needs --data (e.g. mnist, emoji, vtab1k:<root>:<task>) or --task NAME=DATA (several tasks)');
 
+  const workers = values.workers === undefined || values.workers === 'auto' ? 'auto' : number(values.workers, 'workers', (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto');
   const cache = values['no-cache'] ? false : { dir: values['cache-dir'] as string | undefined, limitBytes: values['cache-limit'] === undefined ? undefined : parseBytes(String(values['cache-limit']), '--cache-limit') };
   // The data first: a damaged split file is reported before the backend and the model are loaded.
   const skip = new SkipLog(Boolean(values['skip-corrupt']));
@@ -151,7 +180,6 @@ export async function trainCommand(args: string[], out: Output): Promise<void> {
   if (!pretrained) out.note(`note: ${description} — PEFT on random weights measures nothing useful; pass a pre-trained backbone`);
   out.note(`backend ${describeBackend(backend)}; backbone ${description}; data ${task.name} (${task.train.samples.length} train, ${task.val.samples.length} val, ${task.test.samples.length} test, ${task.numClasses} classes)`);
   const label = methods.map((m) => m.name).join('+') || 'linear';
-  const workers = values.workers === undefined || values.workers === 'auto' ? 'auto' : number(values.workers, 'workers', (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto');
   const { report, model } = await runTraining(label, backbone, methods, task, recipe, out, {
     outDir: values.out as string | undefined,
     resume: Boolean(values.resume),

@@ -1,4 +1,4 @@
-import { FileFormatError, type TensorData } from '@vpeft/core';
+import { FileFormatError, OptionError, type TensorData } from '@vpeft/core';
 import { CheckpointKeys } from '../checkpoint-keys';
 import { concat0, permute, reshape, slice0, transpose2d } from '../tensor-data';
 import { configFromShapes, squareSide, type ConvertedCheckpoint, type ReaderOptions } from './converted';
@@ -42,6 +42,9 @@ export function fromBigVision(tensors: ReadonlyMap<string, TensorData>, source: 
     return reshape(one, one.shape.slice(1));
   };
   const heads = block(0, `${mha}/query/kernel`, [d, -1, -1]).shape[1]!;
+  if (options.numHeads !== undefined && options.numHeads !== heads) {
+    throw new OptionError('numHeads', options.numHeads, `${heads}: the checkpoint's attention kernels record ${heads} heads (leave it out for npz)`, 'npz');
+  }
   const hd = d / heads;
   const mlpDim = block(0, `${mlp}/Dense_0/kernel`, [d, -1]).shape[1]!;
   const dense = (kernelT: TensorData, inF: number, outF: number) => transpose2d(reshape(kernelT, [inF, outF]));

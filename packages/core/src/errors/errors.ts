@@ -60,6 +60,14 @@ export class FileFormatError extends VpeftError {
   }
 }
 
+/**
+ * A saved adapter (or checkpoint) given with a backbone other than the one it was trained on: names
+ * the file, both backbones and the config keys that differ. Bad input, not a failure.
+ */
+export class BackboneMismatchError extends VpeftError {
+  override name = 'BackboneMismatchError';
+}
+
 /** A backend that was asked for but is not installed or failed to start. */
 export class BackendError extends VpeftError {
   override name = 'BackendError';

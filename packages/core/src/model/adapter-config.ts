@@ -1,4 +1,4 @@
-import { FileFormatError, VpeftError } from '../errors/errors';
+import { BackboneMismatchError, describeValue, FileFormatError } from '../errors/errors';
 import type { PeftModel } from './peft-model';
 
 /** File names of vpeft's adapter format. */
@@ -56,19 +56,39 @@ export function parseAdapterConfig(text: string, file: string = ADAPTER_CONFIG_F
   for (const key of ['backbone', 'methods', 'tensors', 'numClasses'] as const) {
     if (config[key] === undefined) throw new FileFormatError(file, `missing "${key}"`);
   }
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(config.backbone)) throw new FileFormatError(file, `"backbone" must be the backbone's config object, got ${describeValue(config.backbone)}`);
+  if (!isObject(config.tensors)) throw new FileFormatError(file, `"tensors" must map tensor names to owner and shape, got ${describeValue(config.tensors)}`);
+  if (!Number.isInteger(config.numClasses) || config.numClasses < 1) throw new FileFormatError(file, `"numClasses" must be a positive integer, got ${describeValue(config.numClasses)}`);
+  if (config.classNames !== undefined && (!Array.isArray(config.classNames) || config.classNames.length !== config.numClasses)) {
+    throw new FileFormatError(file, `"classNames" must list ${config.numClasses} names (numClasses), got ${describeValue(config.classNames)}`);
+  }
+  if (!Array.isArray(config.methods)) throw new FileFormatError(file, `"methods" must be a list of method entries, got ${describeValue(config.methods)}`);
+  config.methods.forEach((m, i) => {
+    if (!isObject(m) || typeof m.method !== 'string' || typeof m.name !== 'string' || !isObject(m.options)) {
+      throw new FileFormatError(file, `methods[${i}] must be an object with "method", "name" and "options", got ${describeValue(m)}`);
+    }
+  });
   return config;
 }
 
 /** Backbone config keys that don't change the weights' meaning (training-time settings). */
 const NON_STRUCTURAL = new Set(['dropPathRate', 'name']);
 
-/** Throws naming the differing keys when the adapter was made for another backbone. */
+/** How many differing config keys {@link checkBackboneMatches} names before "and N more". */
+const DIFFS_SHOWN = 4;
+
+/**
+ * Throws a {@link BackboneMismatchError} naming the backbones and the first differing keys when the
+ * adapter was made for another backbone.
+ */
 export function checkBackboneMatches(saved: Record<string, unknown>, actual: Record<string, unknown>, source: string): void {
   const keys = new Set([...Object.keys(saved), ...Object.keys(actual)]);
   const diffs = [...keys].filter((k) => !NON_STRUCTURAL.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(actual[k]));
   if (diffs.length) {
-    throw new VpeftError(
-      `${source}: the adapter was made for another backbone: ${diffs.map((k) => `${k} ${JSON.stringify(saved[k])} (adapter) vs ${JSON.stringify(actual[k])} (given)`).join('; ')}`,
-    );
+    const shown = diffs.slice(0, DIFFS_SHOWN).map((k) => `${k} ${JSON.stringify(saved[k]) ?? 'unset'} (adapter) vs ${JSON.stringify(actual[k]) ?? 'unset'} (given)`);
+    const more = diffs.length > DIFFS_SHOWN ? ` and ${diffs.length - DIFFS_SHOWN} more` : '';
+    const names = typeof saved.name === 'string' && typeof actual.name === 'string' && saved.name !== actual.name ? ` (${saved.name}; given ${actual.name})` : '';
+    throw new BackboneMismatchError(`${source}: the adapter was made for another backbone${names}: ${shown.join('; ')}${more}; load it on the backbone it was trained on`);
   }
 }

@@ -9,7 +9,8 @@ import './vpeft-format';
 
 /**
  * The registered format that recognises `dir`, or throws a {@link FileFormatError} saying why none
- * does: the directory is missing, holds no `adapter_config.json`, holds a damaged one (not JSON), or
+ * does: the directory is missing, holds no `adapter_config.json`, holds one it cannot read (e.g. a
+ * folder of that name) or a damaged one (not JSON), or
  * one that no registered format claims (listing the formats tried).
  */
 async function detectFormat(dir: string): Promise<AdapterFormat> {
@@ -19,7 +20,12 @@ async function detectFormat(dir: string): Promise<AdapterFormat> {
   if (!(await fs.exists(dir))) throw new FileFormatError(dir, 'no such adapter directory');
   const configFile = fs.join(dir, ADAPTER_CONFIG_FILE);
   if (!(await fs.exists(configFile))) throw new FileFormatError(dir, `holds no ${ADAPTER_CONFIG_FILE}, so it is not a saved adapter (vpeft and Hugging Face PEFT adapters both have one)`);
-  const text = new TextDecoder().decode(await fs.readFile(configFile));
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await fs.readFile(configFile));
+  } catch (error) {
+    throw new FileFormatError(configFile, `cannot be read (${(error as { code?: string }).code ?? (error as Error).message}): it should be the adapter's JSON config file`);
+  }
   try {
     JSON.parse(text);
   } catch (error) {

@@ -5,8 +5,8 @@ import type { AttentionInputs } from '../sites/site';
 /**
  * Multi-head scaled dot-product attention, `softmax(q·kᵀ / √headDim)·v` per head, for q `[B, H, N, hd]`
  * and k, v `[B, H, M, hd]` (M may differ from N, e.g. with prefix keys). Returns the heads' context
- * merged back to `[B, N, H·hd]`. The ViT's `attention` sites run it as their original op; side
- * networks reuse it for their own blocks.
+ * merged back to `[B, N, H·hd]`. The ViT's `attention` sites run it as their original op (where no
+ * transform is attached the ViT runs `qkvAttention` instead, which computes the same on the qkv layout).
  */
 export function multiHeadAttention({ q, k, v }: AttentionInputs): tf.Tensor3D {
   const [b, heads, n, hd] = q.shape;
@@ -21,8 +21,7 @@ export function multiHeadAttention({ q, k, v }: AttentionInputs): tf.Tensor3D {
 }
 
 /**
- * Splits a token sequence `[B, N, H·hd]` into heads `[B, H, N, hd]` (the inverse of the merge at the
- * end of {@link multiHeadAttention}).
+ * Splits a token sequence `[B, N, H·hd]` into heads `[B, H, N, hd]` (the inverse of {@link mergeHeads}).
  */
 export function splitHeads(x: tf.Tensor3D, heads: number): tf.Tensor4D {
   const [b, n, d] = x.shape;
