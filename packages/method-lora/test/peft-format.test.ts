@@ -178,6 +178,15 @@ describe("Hugging Face PEFT's LoRA format", () => {
     backbone.dispose();
   });
 
+  it('refuses an adapter without adapter_model.safetensors, naming the file and what a PEFT adapter holds', async () => {
+    const dir = join(work, 'no-weights');
+    await cp(adapterDir, dir, { recursive: true });
+    await rm(join(dir, 'adapter_model.safetensors'));
+    const backbone = createTestViT(1);
+    await expect(loadPeftModel(backbone, dir)).rejects.toThrow(/no-weights\/adapter_model\.safetensors: is missing: a PEFT LoRA adapter holds adapter_config\.json and adapter_model\.safetensors/);
+    backbone.dispose();
+  });
+
   it('loads a PEFT DoRA adapter (use_dora, lora_magnitude_vector) made in PyTorch and reproduces its logits, merged too', async () => {
     const dora = JSON.parse(await readFile(join(fixtures, 'peft-dora-expected.json'), 'utf8')) as { logits: number[][] };
     const backbone = await loadViT({ config: 'vit_test_patch8_32', weights: backbonePath });

@@ -173,6 +173,7 @@ async function readPeftWeights(dir: string): Promise<{ file: string; tensors: Ma
       `pickle weights are not read (unsafe and PyTorch-specific); save the adapter with safe_serialization=True to get ${PEFT_WEIGHTS_FILE}`,
     );
   }
+  if (!(await fs.exists(file))) throw new FileFormatError(file, `is missing: a PEFT LoRA adapter holds ${PEFT_CONFIG_FILE} and ${PEFT_WEIGHTS_FILE} (save it with safe_serialization=True)`);
   return { file, tensors: (await readSafetensors(file)).tensors };
 }
 
