@@ -85,6 +85,7 @@ const cases: Case[] = [
   { what: 'train: a string for a flag in the config', args: async () => ['train', ...TINY, ...DIGITS, '--config', await fileIn('resume.yaml', 'resume: "yes"\n')], line: /--config .*resume\.yaml: option "resume" expects true or false/ },
   // --out, --resume, --workers: refused before anything trains
   { what: 'train: --out under a file', args: () => ['train', ...TINY, ...DIGITS, '--epochs', '1', '--out', join(file, 'run')], line: /--out .*a-file\/run: cannot be created: .*a-file is a file, not a folder/ },
+  { what: 'train: a warm-up longer than the run', args: () => ['train', ...TINY, ...DIGITS, '--epochs', '2', '--warmup-epochs', '3'], line: /--warmup-epochs expects a number in \[0, 2\] \(at most --epochs\), got "3"/ },
   { what: 'train: --cache-dir under a file', args: () => ['train', ...TINY, ...DIGITS, '--cache-dir', join(file, 'cache')], line: /--cache-dir .*a-file\/cache: cannot be created: .*a-file is a file, not a folder/ },
   { what: 'train: --resume without --out', args: () => ['train', ...TINY, ...DIGITS, '--resume'], line: /--resume .*--out/ },
   { what: 'train: --workers 0', args: () => ['train', ...TINY, ...DIGITS, '--workers', '0'], line: /--workers expects a positive integer or auto, got "0"/ },

@@ -92,7 +92,7 @@ export async function benchCommand(args: string[], out: Output): Promise<void> {
     process.stdout.write(BENCH_HELP);
     return;
   }
-  if (!values.spec) throw new UsageError('vpeft bench needs --spec FILE (a YAML or JSON grid; see vpeft bench --help)');
+  if (!values.spec) throw new UsageError('vpeft bench needs --spec FILE, a YAML or JSON grid (vpeft bench --help describes it)');
   const outDir = (values.out as string | undefined) ?? 'bench-results';
   checkOutputFolder(outDir);
   if (values['cache-dir'] !== undefined && !values['no-cache']) checkOutputFolder(String(values['cache-dir']), '--cache-dir');

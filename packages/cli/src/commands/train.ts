@@ -109,12 +109,14 @@ const REPEATABLE = ['method', 'task', 'task-method', 'loss-weight'] as const;
 
 /** The training recipe from the options, with defaults; a bad value is a {@link UsageError}. */
 function parseRecipe(values: Record<string, unknown>): Recipe {
+  const epochs = number(values.epochs ?? 10, 'epochs', (n) => Number.isInteger(n) && n > 0, 'a positive integer');
   return {
-    epochs: number(values.epochs ?? 10, 'epochs', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    epochs,
     batchSize: number(values['batch-size'] ?? 32, 'batch-size', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
     learningRate: number(values.lr ?? 1e-3, 'lr', (n) => n > 0, 'a positive number'),
     weightDecay: number(values['weight-decay'] ?? 1e-4, 'weight-decay', (n) => n >= 0, 'a number >= 0'),
-    warmupEpochs: number(values['warmup-epochs'] ?? 1, 'warmup-epochs', (n) => n >= 0, 'a number >= 0'),
+    // The default warm-up (1 epoch) fits every run; one given must fit in the run's epochs.
+    warmupEpochs: values['warmup-epochs'] === undefined ? 1 : number(values['warmup-epochs'], 'warmup-epochs', (n) => n >= 0 && n <= epochs, `a number in [0, ${epochs}] (at most --epochs)`),
     labelSmoothing: number(values['label-smoothing'] ?? 0.1, 'label-smoothing', (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
     microBatch: values['micro-batch'] === undefined ? undefined : number(values['micro-batch'], 'micro-batch', (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
     seed: number(values.seed ?? 42, 'seed', Number.isInteger, 'an integer'),
