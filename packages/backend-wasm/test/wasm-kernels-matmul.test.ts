@@ -67,6 +67,16 @@ describe('fast wasm BatchMatMul', () => {
     tf.dispose([y, e]);
   });
 
+  it('adds the bias (and its activation) to the zero product of an empty shared dimension', async () => {
+    // x·W + b with K = 0 is b in every row; relu then clamps its negative entries.
+    const bias = [1.5, -2, 0.25];
+    const linear = tf.fused.matMul({ a: tf.zeros([2, 0]), b: tf.zeros([0, 3]), bias: tf.tensor1d(bias) });
+    expect(Array.from(await linear.data())).toEqual([...bias, ...bias]);
+    const relu = tf.fused.matMul({ a: tf.zeros([2, 0]), b: tf.zeros([0, 3]), bias: tf.tensor1d(bias), activation: 'relu' });
+    expect(Array.from(await relu.data())).toEqual([1.5, 0, 0.25, 1.5, 0, 0.25]);
+    tf.dispose([linear, relu]);
+  });
+
   it('is not fooled by a weights tensor reshaped in place (XNNPACK caches by tensor id)', async () => {
     const w = data([6, 4], 7);
     const x1 = data([3, 6], 8);

@@ -81,7 +81,8 @@ export function makeFusedMatMulKernel(): tf.KernelFunc {
     assertFloat32('_FusedMatMul', a, b, bias ?? undefined, preluActivationWeights ?? undefined);
     const wasm = backend as WasmBackend;
     const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
-    if (fusedMatMulRoute(plan, transposeA, transposeB, bias?.shape, activation).fused) {
+    // An empty shared dimension (k = 0) leaves the product zero: the bias and activation still apply, below.
+    if (plan.k > 0 && fusedMatMulRoute(plan, transposeA, transposeB, bias?.shape, activation).fused) {
       const epilogue = { bias: bias ?? undefined, activation: activation as Epilogue['activation'] };
       return fastBatchMatMul(wasm, a, b, transposeA, transposeB, epilogue);
     }
