@@ -91,6 +91,7 @@ const cases: Case[] = [
   { what: 'train: --workers 0', args: () => ['train', ...TINY, ...DIGITS, '--workers', '0'], line: /--workers expects a positive integer or auto, got "0"/ },
   { what: 'multi-task train: --out under a file', args: () => ['train', ...TINY, '--task', 'a=mnist:classes=0|1', '--task', 'b=mnist:classes=2|3', '--out', join(file, 'mt')], line: /--out .*a-file\/mt: cannot be created: .*a-file is a file, not a folder/ },
   { what: 'multi-task train: a task with an unknown data kind', args: () => ['train', ...TINY, '--task', 'a=mnist:classes=0|1', '--task', 'b=nosuch'], line: /--task b=nosuch: unknown dataset kind "nosuch"; expected mnist, emoji, / },
+  { what: 'multi-task train: an unknown task method', args: () => ['train', ...TINY, '--task', 'a=mnist:classes=0|1', '--task', 'b=mnist:classes=2|3', '--task-method', 'b=nosuch'], line: /unknown method "nosuch" in --task-method b=nosuch; installed methods: .*lora/ },
   { what: 'demo: --out under a file', args: () => ['demo', '--epochs', '1', '--out', join(file, 'demo')], line: /--out .*a-file\/demo: cannot be created: .*a-file is a file, not a folder/ },
   // eval
   { what: 'eval: --seed not a number', args: () => ['eval', ...TINY, ...DIGITS, '--adapter', adapter, '--seed', 'x'], line: /--seed expects an integer, got "x"/ },

@@ -36,7 +36,7 @@ export async function multiTaskTrain(values: Record<string, unknown>, recipe: Re
   const sharedSpecs = ((values.method as string[] | undefined) ?? []).map(String);
   const parse = (specs: readonly string[]): MethodInstance<object>[] => parseMethodSpecs(specs);
   parse(sharedSpecs);
-  for (const specs of spec.taskMethods.values()) parse(specs);
+  for (const [name, specs] of spec.taskMethods) parseMethodSpecs(specs, (m) => `--task-method ${name}=${m}`);
   const backboneSpec = { backbone: String(values.backbone), weights: values.weights as string | undefined, config: values['model-config'] as string | undefined };
   const load = () => resolveBackbone(backboneSpec);
   const first = await load();
