@@ -76,11 +76,12 @@ describe('vpeft bench: a tiny grid, sharded and not', () => {
     const mixed = join(dir, 'mixed');
     // Shard 1/3 of another spec holds one cell: cheap to run.
     expect((await runCaptured(['bench', '--spec', other, '--out', mixed, '--shard', '1/3'])).code).toBe(0);
+    // Shard files that are missing or from another spec are the user's input: exit 2 (BenchResultsError).
     const missing = await runCaptured(['bench', 'merge', '--out', mixed]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/missing shard results for 0\/3, 2\/3/);
     const refused = await runCaptured(['bench', 'merge', '--out', mixed, join(mixed, 'results.shard-1-of-3.jsonl'), join(dir, 'sharded', 'results.shard-0-of-3.jsonl')]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/comes from another spec/);
   });
 
