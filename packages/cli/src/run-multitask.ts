@@ -7,6 +7,7 @@ import type { TaskData } from './data-spec';
 import type { MultiTaskSpec } from './multitask-spec';
 import type { Output } from './output';
 import { formatProgress } from './progress-line';
+import { noteFreshResume } from './resume-note';
 import { recipeFitOptions, type Recipe } from './run-training';
 
 /** One task's results in a multi-task run. */
@@ -65,6 +66,7 @@ export async function runMultiTask(
   const started = performance.now();
   const eachTask = <T>(make: (task: TaskData) => T) => Object.fromEntries(names.map((n) => [n, make(data.get(n)!)]));
   const evalBatchSize = Math.max(recipe.batchSize, 64);
+  await noteFreshResume(out, options.outDir, options.resume);
   const result = await fitMultiTask(
     model,
     {

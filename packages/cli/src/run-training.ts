@@ -17,6 +17,7 @@ import { directoryBytes } from '@vpeft/bench';
 import type { TaskData } from './data-spec';
 import type { Output } from './output';
 import { evalProgress, formatProgress } from './progress-line';
+import { noteFreshResume } from './resume-note';
 import type { SkipLog } from './skipped-images';
 import { workerPluginsUrl } from './worker-plugins';
 
@@ -89,6 +90,7 @@ export async function runTraining(
     // Each worker rebuilds the model from its adapter config, with the CLI's plugins registered.
     if (choice.workers > 1) dataParallel = await createDataParallelTrainer(model, { imports: [workerPluginsUrl()], workers: choice.workers, microBatch: recipe.microBatch });
   }
+  await noteFreshResume(out, options.outDir, options.resume);
   const result = await fit(
     model,
     cachedTrain?.trainData(recipe.batchSize) ?? {

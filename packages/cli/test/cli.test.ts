@@ -99,6 +99,23 @@ describe('vpeft train / eval end to end (tiny ViT, two MNIST classes)', () => {
     }
   });
 
+  it('says when --resume finds no checkpoint to continue (a fresh or mistyped --out), and not when it does', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'vpeft-resume-'));
+    try {
+      const args = ['train', '--backbone', 'vit_test_patch8_32', '--data', 'mnist:classes=0|1', '--method', 'bitfit', '--epochs', '1', '--batch-size', '100', '--workers', '1', '--out', dir, '--resume'];
+      expect(await runCli(args)).toBe(0);
+      expect(stderr).toContain(`--resume: no checkpoint in ${join(dir, 'checkpoints')} yet; training from the start`);
+      stderr = '';
+      expect(await runCli(args)).toBe(0);
+      expect(stderr).not.toContain('no checkpoint');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a bad recipe value and an unknown config key with the option named', async () => {
     expect(await runCli(['train', '--backbone', 'vit_test_patch8_32', '--data', 'mnist', '--epochs', '0'])).toBe(2);
     expect(stderr).toMatch(/--epochs expects a positive integer, got "0"/);
